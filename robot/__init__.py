@@ -1,0 +1,3 @@
+"""carebot: controller software for a social companion robot in care homes."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Sets up everything carebot needs, from the project's own files: system packages (when missing),
+# a Python 3.11 (or 3.12) venv, pinned ROS 2 Kilted wheels, the project, and its interface package.
+# Idempotent: `make` only calls it when an input changed; each step also skips work already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+LOG=${VENV}.setup.log
+say() { printf '[setup] %s\n' "$*"; }
+
+# System packages: espeak-ng (speech synthesis), cmake and g++ (interface build).
+missing=()
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v cmake >/dev/null || missing+=(cmake)
+command -v g++ >/dev/null || missing+=(g++)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing system packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python: 3.11 first (the only CPU PyTorch build here is for 3.11), else 3.12.
+if [ ! -x "$VENV/bin/python" ]; then
+  PYTHON=${PYTHON:-}
+  if [ -z "$PYTHON" ]; then
+    for candidate in python3.11 python3.12; do
+      if command -v "$candidate" >/dev/null; then PYTHON=$candidate; break; fi
+    done
+  fi
+  [ -n "$PYTHON" ] || { echo "carebot needs Python 3.11 or 3.12 (python3.11 not found)" >&2; exit 1; }
+  say "creating $VENV with $($PYTHON --version)"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+say "installing pinned Python packages (log: $LOG)"
+pip_install() {
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -c constraints.txt "$@" >>"$LOG" 2>&1 \
+    || { tail -30 "$LOG" >&2; echo "pip install failed; full log in $LOG" >&2; exit 1; }
+}
+: >"$LOG"
+pip_install -r requirements/ros-kilted.txt
+pip_install -e ".[test]"
+
+say "building the ROS 2 interface package"
+"$VENV/bin/python" scripts/build_interfaces.py
+say "done: $("$VENV/bin/python" --version), $(du -sh "$VENV" | cut -f1) in $VENV"
