@@ -7,8 +7,23 @@ and staff entries always win. Every effective value carries where it came from (
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypeVar
+
+GESTURES = frozenset({"wave", "bow", "namaste", "handshake", "nod"})
+ADDRESS_FORMS = frozenset({
+    "title_surname",          # Mrs Hughes, Mr Campbell
+    "first_name",             # Margaret
+    "first_name_ji",          # Harpreet ji (Punjabi/Hindi respect suffix)
+    "surname_san",            # 田中さん
+    "pan_pani_first_name",    # Panie Janie / Pani Anno (Polish, vocative)
+    "don_dona_first_name",    # doña Carmen
+})
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")   # index = datetime.weekday()
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
 class Source(str, Enum):
@@ -27,6 +42,31 @@ class Consent(str, Enum):
     FULL = "full"                 # metrics plus transcripts
 
 
+class Formality(str, Enum):
+    """T/V distinction: the familiar (tu, ty) or the polite (usted, Pan/Pani, です・ます) register."""
+
+    T = "T"
+    V = "V"
+
+
+class ObservanceKind(str, Enum):
+    """What keeping an observance asks of the robot: mention it kindly, or keep quiet, or mind meals."""
+
+    RELIGIOUS_HOLIDAY = "religious_holiday"
+    FASTING = "fasting"
+    PRAYER_TIME = "prayer_time"
+    QUIET_TIME = "quiet_time"
+
+
+@dataclass(frozen=True)
+class Observance:
+    """A day or time someone may keep; `when` is readable text or a date rule ("25 December")."""
+
+    name: str
+    kind: ObservanceKind
+    when: str
+
+
 @dataclass(frozen=True)
 class TimeWindow:
     """A daily window in local time; may wrap midnight (22:00-07:00)."""
@@ -38,6 +78,35 @@ class TimeWindow:
         if self.start <= self.end:
             return self.start <= moment < self.end
         return moment >= self.start or moment < self.end
+
+
+def parse_clock_time(text: str) -> dt.time:
+    """Strict 24-hour HH:MM ("08:00"); raises ValueError for anything else ("8am", "8:00")."""
+    match = _CLOCK.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"expected HH:MM 24-hour time, got {text!r}")
+    return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_time_window(text: str) -> TimeWindow:
+    """Parse "22:00-07:00" (may wrap midnight); raises ValueError for anything else."""
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"expected HH:MM-HH:MM, got {text!r}")
+    window = TimeWindow(parse_clock_time(start), parse_clock_time(end))
+    if window.start == window.end:
+        raise ValueError(f"expected a window of non-zero length, got {text!r}")
+    return window
+
+
+def parse_weekdays(names: Iterable[str]) -> frozenset[int]:
+    """["mon", "thu"] -> {0, 3}; raises ValueError for an unknown name."""
+    days = set()
+    for name in names:
+        if name not in WEEKDAYS:
+            raise ValueError(f"expected one of {', '.join(WEEKDAYS)}, got {name!r}")
+        days.add(WEEKDAYS.index(name))
+    return frozenset(days)
 
 
 @dataclass(frozen=True)
@@ -78,7 +147,9 @@ class CultureTemplate:
     topics: tuple[TopicInterest, ...]
     sensitive_topics: tuple[str, ...]
     speech: SpeechStyle
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()     # published sources behind these defaults
+    formality: Formality = Formality.V
+    observances: tuple[Observance, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +199,8 @@ class ResidentProfile:
     consent: Consent = Consent.METRICS
     life_story: tuple[str, ...] = ()
     provenance: dict[str, Source] = field(default_factory=dict, compare=False, hash=False)
+    formality: Formality = Formality.V
+    observances: tuple[Observance, ...] = ()
 
     @property
     def language(self) -> str:
@@ -139,3 +212,143 @@ class ResidentProfile:
 
     def in_quiet_hours(self, local_time: dt.time) -> bool:
         return any(window.contains(local_time) for window in self.quiet_hours)
+
+    def interest(self, topic: str) -> float:
+        """Likelihood that `topic` interests this person; 0.0 for avoided or unknown topics."""
+        return next((t.likelihood for t in self.topics if t.topic == topic), 0.0)
+
+    def contacts_by_relation(self, relation: str) -> tuple[Contact, ...]:
+        """All contacts with this relation (two sons -> two contacts: ask "which one?")."""
+        return tuple(c for c in self.contacts if c.relation == relation)
+
+
+@dataclass(frozen=True)
+class Home:
+    """Everything the robot knows about the care home it serves: culture templates and residents."""
+
+    cultures: dict[str, CultureTemplate]
+    residents: dict[str, ResidentProfile]
+
+    def resident(self, person_id: str) -> ResidentProfile:
+        try:
+            return self.residents[person_id]
+        except KeyError:
+            raise KeyError(f"no resident with id {person_id!r} in this home") from None
+
+
+@dataclass(frozen=True)
+class TopicEntry:
+    """A topic a person likes or avoids, and who said so (the person or staff)."""
+
+    topic: str
+    source: Source = Source.STAFF_ENTRY
+
+
+@dataclass(frozen=True)
+class ResidentEntry:
+    """What staff entered for one resident; None (or no topics) means "use the culture's default"."""
+
+    person_id: str
+    preferred_name: str
+    address_as: str
+    culture_id: str
+    locale: str
+    timezone: str
+    rate_wpm: float | None = None
+    volume: float | None = None
+    end_of_speech_s: float | None = None
+    gesture: str | None = None
+    formal_greeting: bool | None = None
+    formality: Formality | None = None
+    liked_topics: tuple[TopicEntry, ...] = ()
+    avoided_topics: tuple[TopicEntry, ...] = ()
+    observances: tuple[Observance, ...] | None = None
+    life_story: tuple[str, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    medications: tuple[Medication, ...] = ()
+    quiet_hours: tuple[TimeWindow, ...] = ()
+    consent: Consent = Consent.METRICS
+
+
+_STAFF_ONLY_FIELDS = ("preferred_name", "address_as", "culture_id", "locale", "timezone", "contacts",
+                      "medications", "quiet_hours", "consent", "life_story")
+
+
+_T = TypeVar("_T")
+
+
+def _pick(provenance: dict[str, Source], key: str, person_value: _T | None, default: _T) -> _T:
+    """The entry's value if given (staff entry), else the culture's default; records which."""
+    if person_value is None:
+        provenance[key] = Source.CULTURE_DEFAULT
+        return default
+    provenance[key] = Source.STAFF_ENTRY
+    return person_value
+
+
+def _layer_topics(culture: CultureTemplate, entry: ResidentEntry,
+                  provenance: dict[str, Source]) -> tuple[tuple[TopicInterest, ...], tuple[str, ...]]:
+    """Person likes (1.0) first, then culture topics not avoided; avoided = person's + culture's sensitive."""
+    liked = {t.topic: t.source for t in entry.liked_topics}
+    avoided = {t.topic: t.source for t in entry.avoided_topics if t.topic not in liked}
+    for topic in culture.sensitive_topics:
+        if topic not in liked and topic not in avoided:
+            avoided[topic] = Source.CULTURE_DEFAULT
+    interests = [TopicInterest(topic, 1.0, source) for topic, source in liked.items()]
+    interests += [t for t in culture.topics if t.topic not in liked and t.topic not in avoided]
+    for interest in interests:
+        provenance[f"topics.{interest.topic}"] = interest.source
+    for topic, source in avoided.items():
+        provenance[f"avoided_topics.{topic}"] = source
+    return tuple(interests), tuple(avoided)
+
+
+def resolve_resident(culture: CultureTemplate, entry: ResidentEntry) -> ResidentProfile:
+    """Layer a staff entry over its culture template: entry values win, culture defaults fill the gaps.
+
+    `provenance` of the result names the Source of every effective field ("speech.rate_wpm",
+    "greeting.gesture", "topics.cricket", "avoided_topics.politics", ...).
+    """
+    if entry.culture_id != culture.culture_id:
+        raise ValueError(f"resident {entry.person_id} belongs to culture {entry.culture_id!r}, "
+                         f"not {culture.culture_id!r}")
+    provenance: dict[str, Source] = {name: Source.STAFF_ENTRY for name in _STAFF_ONLY_FIELDS}
+    speech = SpeechStyle(
+        rate_wpm=_pick(provenance, "speech.rate_wpm", entry.rate_wpm, culture.speech.rate_wpm),
+        volume=_pick(provenance, "speech.volume", entry.volume, culture.speech.volume),
+        end_of_speech_s=_pick(provenance, "speech.end_of_speech_s", entry.end_of_speech_s,
+                              culture.speech.end_of_speech_s),
+    )
+    greeting = Greeting(
+        gesture=_pick(provenance, "greeting.gesture", entry.gesture, culture.greeting.gesture),
+        formal=_pick(provenance, "greeting.formal", entry.formal_greeting, culture.greeting.formal),
+    )
+    formality = _pick(provenance, "formality", entry.formality, culture.formality)
+    observances = _pick(provenance, "observances", entry.observances, culture.observances)
+    topics, avoided = _layer_topics(culture, entry, provenance)
+    return ResidentProfile(
+        person_id=entry.person_id, preferred_name=entry.preferred_name, address_as=entry.address_as,
+        culture_id=entry.culture_id, locale=entry.locale, timezone=entry.timezone,
+        greeting=greeting, speech=speech, topics=topics, avoided_topics=avoided,
+        contacts=entry.contacts, medications=entry.medications, quiet_hours=entry.quiet_hours,
+        consent=entry.consent, life_story=entry.life_story, provenance=provenance,
+        formality=formality, observances=observances,
+    )
+
+
+class ProfileError(ValueError):
+    """A problem in a profile file, phrased for the person who edits it.
+
+    str(error) == "profiles/residents/x.yaml:12: medication[0].times[1]: expected HH:MM 24-hour time, got '8am'"
+    """
+
+    def __init__(self, file: str, field: str, expected: str, *, got: str | None = None,
+                 line: int | None = None) -> None:
+        self.file = str(file)
+        self.field = field
+        self.expected = expected
+        self.got = got           # already rendered for the message, e.g. "'8am'" or "a list"
+        self.line = line         # 1-based, None when the problem has no single place
+        where = f"{self.file}:{line}" if line is not None else self.file
+        message = f"{where}: {field}: expected {expected}"
+        super().__init__(message if got is None else f"{message}, got {got}")

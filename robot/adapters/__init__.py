@@ -1,0 +1,1 @@
+"""Real backends behind interfaces declared in robot.core, one per module."""

@@ -1,0 +1,57 @@
+"""The catalogue of dialogue acts: what the robot can say, and which slots each act's phrases may use.
+
+Phrase banks (profiles/phrases/<language>.yaml) hold the sentences for every act here; the dialogue
+policy chooses an act and fills its slots. An act's slots are values, already in the listener's
+language: `topic` and `relation` come from the bank's own topic/relation words, `options` from
+`PhraseBank.join_options`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+
+def _slots(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "greeting.morning": _slots("address"),
+    "greeting.afternoon": _slots("address"),
+    "greeting.evening": _slots("address"),
+    "greeting.ask_wellbeing": _slots("address"),
+    "smalltalk.offer_topic": _slots("address", "topic"),
+    "smalltalk.ack": _slots(),
+    "smalltalk.ask_more": _slots("topic"),
+    "wellbeing.glad": _slots("address"),
+    "wellbeing.comfort_lonely": _slots("address"),
+    "wellbeing.offer_call": _slots("contact", "relation"),
+    "wellbeing.unwell_staff": _slots("address"),
+    "medication.remind": _slots("address", "medication", "dose"),
+    "medication.remind_again": _slots("address", "medication"),
+    "medication.thanks_taken": _slots("address"),
+    "medication.ack_declined": _slots("address"),
+    "medication.ack_later": _slots("address", "minutes"),
+    "medication.escalated": _slots("address"),
+    "medication.missed_notice": _slots("address", "medication"),
+    "call.confirm": _slots("contact", "relation"),
+    "call.dialling": _slots("contact"),
+    "call.connected": _slots("contact"),
+    "call.ended": _slots("contact"),
+    "call.no_answer": _slots("contact"),
+    "call.busy": _slots("contact"),
+    "call.failed": _slots("contact"),
+    "call.declined_ok": _slots(),
+    "call.which_contact": _slots("options"),
+    "call.unknown_contact": _slots("relation"),
+    "call.outside_hours": _slots("contact", "their_time"),
+    "help.reassure": _slots("address"),
+    "clarify.pardon": _slots("address"),
+    "clarify.yes_no": _slots(),
+    "farewell": _slots("address"),
+    "stop.ack": _slots(),
+})
+"""Act name -> the slot names its phrases may use (every slot must be filled when rendering)."""
+
+GREETING_ACTS = frozenset(act for act in ACTS if act.startswith("greeting."))

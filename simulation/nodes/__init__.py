@@ -1,0 +1,1 @@
+"""Simulation nodes, one per module, each run as `python -m simulation.nodes.<name>`."""
