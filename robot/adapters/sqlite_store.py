@@ -191,6 +191,12 @@ class WellbeingReader:
     def close(self) -> None:
         self._db.close()
 
+    def __enter__(self) -> WellbeingReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _check(self, table: str, columns: dict[str, object]) -> None:
         if table not in READABLE_TABLES:
             raise ValueError(f"{self.path}: no table {table!r}; expected one of {sorted(READABLE_TABLES)}")

@@ -54,4 +54,11 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
 })
 """Act name -> the slot names its phrases may use (every slot must be filled when rendering)."""
 
-GREETING_ACTS = frozenset(act for act in ACTS if act.startswith("greeting."))
+
+
+def min_variants(act: str) -> int:
+    """How many phrasings a bank needs for `act`, so nobody hears the same sentence twice in a row.
+
+    Greetings are heard most often, so they need three.
+    """
+    return 3 if act.startswith("greeting.") else 2

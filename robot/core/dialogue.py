@@ -1,0 +1,417 @@
+"""Dialogue policy: one conversation per resident, driven by events, returning effects.
+
+Pure: time comes in as arguments, sentences come from the phrase bank, understanding from an injected
+classifier. Safety first (a help request is handled before anything else), then whatever question
+the robot is waiting on, then what the resident brought up. Reminders take the floor from small talk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from robot.core.acts import ACTS
+from robot.core.alerts import AlertCategory, Severity, StaffAlert
+from robot.core.calls import CallOutcome, choose_among, contact_local_time, good_time_to_call, resolve_contact
+from robot.core.effects import (CancelCall, Effect, Effects, RaiseAlert, ReportReminderAnswer,
+                                SessionChanged, Speak, StartCall, Understood)
+from robot.core.intents import IntentClassifier, IntentLabel, Understanding
+from robot.core.medication import Answer
+from robot.core.phrases import PhraseBank
+from robot.core.profile import Contact, Home, ResidentProfile
+
+
+class Awaiting(str, Enum):
+    """What the robot has asked and is waiting to hear about."""
+
+    WELLBEING = "wellbeing"
+    REMINDER = "reminder"
+    CALL_CONFIRM = "call_confirm"
+    CONTACT_CHOICE = "contact_choice"
+    OFFER_CALL = "offer_call"
+    TOPIC = "topic"
+
+
+@dataclass(frozen=True)
+class Pending:
+    awaiting: Awaiting
+    deadline: dt.datetime
+    reminder_id: str = ""
+    contacts: tuple[Contact, ...] = ()
+    topic: str = ""
+    clarified: bool = False
+
+
+@dataclass(frozen=True)
+class DialoguePolicy:
+    """Tunable behaviour. Times in seconds of the node clock."""
+
+    answer_timeout_s: float = 45.0
+    session_idle_timeout_s: float = 300.0
+    min_confidence: float = 0.5
+    repeat_rate_factor: float = 0.85
+    repeat_volume_step: float = 0.15
+    snooze_minutes: int = 15
+
+
+@dataclass
+class Conversation:
+    profile: ResidentProfile
+    session_id: str = ""
+    pending: Pending | None = None
+    last_spoken: Speak | None = None
+    last_activity: dt.datetime | None = None
+    offered_topics: set[str] = field(default_factory=set)
+    unanswered_medications: list[str] = field(default_factory=list)
+    in_call: bool = False
+
+
+YES_LIKE = frozenset({IntentLabel.YES, IntentLabel.FEELING_GOOD})
+REMINDER_ANSWERS = {
+    IntentLabel.MED_TAKEN: Answer.TAKEN, IntentLabel.YES: Answer.TAKEN,
+    IntentLabel.MED_DECLINED: Answer.DECLINED, IntentLabel.NO: Answer.DECLINED,
+    IntentLabel.MED_LATER: Answer.LATER,
+}
+REMINDER_ACKS = {
+    Answer.TAKEN: "medication.thanks_taken",
+    Answer.DECLINED: "medication.ack_declined",
+    Answer.LATER: "medication.ack_later",
+}
+GREETING_GESTURE_ACTS = frozenset({"greeting.morning", "greeting.afternoon", "greeting.evening"})
+# Intents that change the subject: they are handled as new requests even while a question is open.
+NEW_SUBJECT = frozenset({IntentLabel.CALL_FAMILY, IntentLabel.FEELING_LONELY, IntentLabel.FEELING_UNWELL,
+                         IntentLabel.FAREWELL})
+
+
+class DialogueManager:
+    """Runs every resident's conversation; each `on_*` call returns the effects to carry out, in order."""
+
+    def __init__(self, home: Home, phrases: PhraseBank, classifier: IntentClassifier,
+                 policy: DialoguePolicy = DialoguePolicy()) -> None:
+        self._phrases = phrases
+        self._classifier = classifier
+        self._policy = policy
+        self._conversations = {pid: Conversation(profile) for pid, profile in home.residents.items()}
+
+    # ---- events -------------------------------------------------------------------------------
+    def on_engagement(self, person_id: str, engaged: bool, now: dt.datetime) -> list[Effect]:
+        conv, effects = self._conversation(person_id), Effects()
+        if not engaged:
+            self._end_session(conv, now, "disengaged", effects)
+            return effects.items
+        self._start_session(conv, now, "engaged", effects)
+        self._say(conv, self._greeting_act(conv, now), now, effects)
+        self._say(conv, "greeting.ask_wellbeing", now, effects)
+        self._await(conv, Awaiting.WELLBEING, now)
+        self._mention_unanswered(conv, now, effects)
+        return effects.items
+
+    def on_speech(self, person_id: str, text: str, locale: str, heard_at: dt.datetime,
+                  now: dt.datetime) -> list[Effect]:
+        conv, effects = self._conversation(person_id), Effects()
+        self._start_session(conv, now, "spoke", effects)
+        understanding = self._classifier.classify(text, conv.profile.language)
+        effects.add(Understood(person_id, conv.session_id, text, locale, understanding, heard_at))
+        conv.last_activity = now
+        latency = max(0.0, (now - heard_at).total_seconds())
+        if understanding.intent is IntentLabel.NEED_HELP:
+            self._help(conv, understanding, now, latency, effects)
+        elif understanding.intent is IntentLabel.STOP:
+            self._stop(conv, now, latency, effects)
+        elif understanding.intent is IntentLabel.REPEAT and conv.last_spoken is not None:
+            self._repeat(conv, now, latency, effects)
+        elif not self._answer_pending(conv, understanding, text, now, latency, effects):
+            self._new_subject(conv, understanding, text, now, latency, effects)
+        self._mention_unanswered(conv, now, effects)
+        return effects.items
+
+    def on_reminder_due(self, reminder_id: str, person_id: str, medication: str, dose: str, attempt: int,
+                        now: dt.datetime) -> list[Effect]:
+        conv, effects = self._conversation(person_id), Effects()
+        if conv.in_call:  # never interrupt a family call: ask the reminder node to come back later
+            effects.add(ReportReminderAnswer(reminder_id, person_id, Answer.LATER, 0.0))
+            return effects.items
+        self._start_session(conv, now, "reminder", effects)
+        if attempt <= 1:
+            self._say(conv, "medication.remind", now, effects, medication=medication, dose=dose)
+        else:
+            self._say(conv, "medication.remind_again", now, effects, medication=medication)
+        self._await(conv, Awaiting.REMINDER, now, reminder_id=reminder_id)
+        return effects.items
+
+    def on_reminder_unanswered(self, reminder_id: str, person_id: str, medication: str,
+                               now: dt.datetime) -> list[Effect]:
+        """The reminder was escalated or missed: tell staff's decision to the resident next time they talk."""
+        conv, effects = self._conversation(person_id), Effects()
+        if conv.pending is not None and conv.pending.reminder_id == reminder_id:
+            conv.pending = None
+        conv.unanswered_medications.append(medication)
+        return effects.items
+
+    def on_call_connected(self, person_id: str) -> None:
+        self._conversation(person_id).in_call = True
+
+    def on_call_finished(self, person_id: str, contact_id: str, outcome: CallOutcome,
+                         now: dt.datetime) -> list[Effect]:
+        conv, effects = self._conversation(person_id), Effects()
+        conv.in_call = False
+        contact = conv.profile.contact(contact_id)
+        name = contact.name if contact else contact_id
+        act = {CallOutcome.ANSWERED: "call.ended", CallOutcome.BUSY: "call.busy",
+               CallOutcome.NO_ANSWER: "call.no_answer", CallOutcome.DECLINED: "call.no_answer",
+               CallOutcome.CANCELLED: "stop.ack"}.get(outcome, "call.failed")
+        self._start_session(conv, now, "call", effects)
+        self._say(conv, act, now, effects, contact=name)
+        return effects.items
+
+    def tick(self, now: dt.datetime) -> list[Effect]:
+        """Time passes: unanswered questions time out, idle sessions end."""
+        effects = Effects()
+        for conv in self._conversations.values():
+            pending = conv.pending
+            if pending is not None and now >= pending.deadline:
+                conv.pending = None
+                if pending.awaiting is Awaiting.REMINDER:
+                    effects.add(ReportReminderAnswer(pending.reminder_id, conv.profile.person_id,
+                                                     Answer.NO_ANSWER, 0.0))
+            idle_since = conv.last_activity
+            if (conv.session_id and conv.pending is None and not conv.in_call and idle_since is not None
+                    and (now - idle_since).total_seconds() >= self._policy.session_idle_timeout_s):
+                self._end_session(conv, now, "timeout", effects)
+        return effects.items
+
+    def next_deadline(self) -> dt.datetime | None:
+        """The earliest time `tick` would act on its own."""
+        times = [c.pending.deadline for c in self._conversations.values() if c.pending is not None]
+        times += [c.last_activity + dt.timedelta(seconds=self._policy.session_idle_timeout_s)
+                  for c in self._conversations.values()
+                  if c.session_id and c.pending is None and c.last_activity is not None]
+        return min(times, default=None)
+
+    def residents(self) -> list[str]:
+        return list(self._conversations)
+
+    # ---- answering what the robot asked -------------------------------------------------------
+    def _answer_pending(self, conv: Conversation, understanding: Understanding, text: str, now: dt.datetime,
+                        latency: float, effects: Effects) -> bool:
+        pending, intent = conv.pending, understanding.intent
+        if pending is None or intent in NEW_SUBJECT:
+            return False
+        conv.pending = None
+        if pending.awaiting is Awaiting.REMINDER:
+            return self._answer_reminder(conv, pending, understanding, now, latency, effects)
+        if pending.awaiting in (Awaiting.CALL_CONFIRM, Awaiting.OFFER_CALL) and intent in YES_LIKE:
+            self._place_call(conv, pending.contacts[0], now, latency, effects)
+        elif pending.awaiting is Awaiting.CALL_CONFIRM and intent is IntentLabel.NO:
+            self._say(conv, "call.declined_ok", now, effects, latency)
+        elif pending.awaiting is Awaiting.CONTACT_CHOICE:
+            self._choose_contact(conv, pending, text, now, latency, effects)
+        elif pending.awaiting is Awaiting.WELLBEING and intent is IntentLabel.FEELING_GOOD:
+            self._say(conv, "wellbeing.glad", now, effects, latency)
+            self._offer_topic(conv, now, effects)
+        elif pending.awaiting is Awaiting.TOPIC and intent in YES_LIKE | {IntentLabel.SMALL_TALK}:
+            self._say(conv, "smalltalk.ask_more", now, effects, latency,
+                      topic=self._phrases.topic(conv.profile.language, pending.topic))
+        elif pending.awaiting in (Awaiting.TOPIC, Awaiting.OFFER_CALL) and intent is IntentLabel.NO:
+            self._say(conv, "smalltalk.ack", now, effects, latency)
+        else:
+            return False
+        return True
+
+    def _answer_reminder(self, conv: Conversation, pending: Pending, understanding: Understanding,
+                         now: dt.datetime, latency: float, effects: Effects) -> bool:
+        answer = REMINDER_ANSWERS.get(understanding.intent)
+        if answer is None and not pending.clarified:
+            self._say(conv, "clarify.pardon", now, effects, latency)
+            conv.pending = replace(pending, clarified=True, deadline=self._deadline(now))
+            return True
+        answer = answer or Answer.UNCLEAR
+        effects.add(ReportReminderAnswer(pending.reminder_id, conv.profile.person_id, answer,
+                                         understanding.confidence))
+        if answer in REMINDER_ACKS:
+            self._say(conv, REMINDER_ACKS[answer], now, effects, latency, minutes=str(self._policy.snooze_minutes))
+        return True
+
+    def _choose_contact(self, conv: Conversation, pending: Pending, text: str, now: dt.datetime,
+                        latency: float, effects: Effects) -> None:
+        chosen = choose_among(pending.contacts, text)
+        if chosen is not None:
+            self._confirm_call(conv, chosen, now, latency, effects)
+        elif not pending.clarified:
+            self._ask_which(conv, pending.contacts, now, latency, effects, clarified=True)
+        else:
+            self._say(conv, "call.declined_ok", now, effects, latency)
+
+    # ---- new subjects -------------------------------------------------------------------------
+    def _new_subject(self, conv: Conversation, understanding: Understanding, text: str, now: dt.datetime,
+                     latency: float, effects: Effects) -> None:
+        intent = understanding.intent
+        if intent is IntentLabel.CALL_FAMILY:
+            self._request_call(conv, text, understanding.slots.get("relation"), now, latency, effects)
+        elif intent is IntentLabel.FEELING_LONELY:
+            self._comfort(conv, now, latency, effects)
+        elif intent is IntentLabel.FEELING_UNWELL:
+            self._unwell(conv, understanding, now, latency, effects)
+        elif intent is IntentLabel.FEELING_GOOD:
+            self._say(conv, "wellbeing.glad", now, effects, latency)
+        elif intent is IntentLabel.GREETING:
+            self._say(conv, self._greeting_act(conv, now), now, effects, latency)
+        elif intent is IntentLabel.FAREWELL:
+            self._say(conv, "farewell", now, effects, latency)
+            self._end_session(conv, now, "farewell", effects)
+        elif understanding.confidence < self._policy.min_confidence and intent is not IntentLabel.SMALL_TALK:
+            self._say(conv, "clarify.pardon", now, effects, latency)
+        else:
+            self._say(conv, "smalltalk.ack", now, effects, latency)
+
+    def _request_call(self, conv: Conversation, text: str, relation: str | None, now: dt.datetime,
+                      latency: float, effects: Effects) -> None:
+        match = resolve_contact(conv.profile, text, relation)
+        if match.unique is not None:
+            self._confirm_call(conv, match.unique, now, latency, effects)
+        elif match.candidates:
+            self._ask_which(conv, match.candidates, now, latency, effects)
+        elif relation:
+            self._say(conv, "call.unknown_contact", now, effects, latency,
+                      relation=self._phrases.relation(conv.profile.language, relation))
+        elif conv.profile.contacts:
+            self._ask_which(conv, conv.profile.contacts, now, latency, effects)
+        else:
+            self._say(conv, "clarify.pardon", now, effects, latency)
+
+    def _confirm_call(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
+                      effects: Effects) -> None:
+        if not good_time_to_call(contact, now):
+            self._say(conv, "call.outside_hours", now, effects, latency, contact=contact.name,
+                      their_time=contact_local_time(contact, now).strftime("%H:%M"))
+            return
+        self._say(conv, "call.confirm", now, effects, latency, contact=contact.name,
+                  relation=self._phrases.relation(conv.profile.language, contact.relation))
+        self._await(conv, Awaiting.CALL_CONFIRM, now, contacts=(contact,))
+
+    def _ask_which(self, conv: Conversation, contacts: tuple[Contact, ...], now: dt.datetime, latency: float,
+                   effects: Effects, clarified: bool = False) -> None:
+        options = self._phrases.join_options(conv.profile.language, [c.name for c in contacts])
+        self._say(conv, "call.which_contact", now, effects, latency, options=options)
+        self._await(conv, Awaiting.CONTACT_CHOICE, now, contacts=contacts, clarified=clarified)
+
+    def _place_call(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
+                    effects: Effects) -> None:
+        self._say(conv, "call.dialling", now, effects, latency, contact=contact.name)
+        effects.add(StartCall(conv.profile.person_id, contact.contact_id))
+
+    def _comfort(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
+        self._say(conv, "wellbeing.comfort_lonely", now, effects, latency)
+        reachable = [c for c in conv.profile.contacts if good_time_to_call(c, now)]
+        if not reachable:
+            self._offer_topic(conv, now, effects)
+            return
+        contact = reachable[0]
+        self._say(conv, "wellbeing.offer_call", now, effects, contact=contact.name,
+                  relation=self._phrases.relation(conv.profile.language, contact.relation))
+        self._await(conv, Awaiting.OFFER_CALL, now, contacts=(contact,))
+
+    def _unwell(self, conv: Conversation, understanding: Understanding, now: dt.datetime, latency: float,
+                effects: Effects) -> None:
+        self._say(conv, "wellbeing.unwell_staff", now, effects, latency)
+        self._alert(conv, Severity.WARNING, AlertCategory.WELLBEING, "Resident says they feel unwell",
+                    understanding, now, effects)
+
+    def _offer_topic(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
+        avoided = set(conv.profile.avoided_topics) | conv.offered_topics
+        choices = sorted((t for t in conv.profile.topics if t.topic not in avoided),
+                         key=lambda t: -t.likelihood)
+        if not choices:
+            return
+        topic = choices[0].topic
+        conv.offered_topics.add(topic)
+        self._say(conv, "smalltalk.offer_topic", now, effects,
+                  topic=self._phrases.topic(conv.profile.language, topic))
+        self._await(conv, Awaiting.TOPIC, now, topic=topic)
+
+    # ---- safety and control -------------------------------------------------------------------
+    def _help(self, conv: Conversation, understanding: Understanding, now: dt.datetime, latency: float,
+              effects: Effects) -> None:
+        self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST, "Resident asked for help",
+                    understanding, now, effects)
+        self._say(conv, "help.reassure", now, effects, latency)
+
+    def _alert(self, conv: Conversation, severity: Severity, category: AlertCategory, summary: str,
+               understanding: Understanding, now: dt.datetime, effects: Effects) -> None:
+        person_id = conv.profile.person_id
+        alert = StaffAlert(
+            alert_id=f"{category.value}/{person_id}/{now.strftime('%Y%m%dT%H%M%S.%f')}",
+            person_id=person_id, severity=severity, category=category, summary=summary,
+            details={"intent": understanding.intent.value, "confidence": f"{understanding.confidence:.2f}",
+                     "session_id": conv.session_id},
+            raised_at=now)
+        effects.add(RaiseAlert(alert))
+
+    def _stop(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
+        if conv.in_call:
+            effects.add(CancelCall(conv.profile.person_id))
+        conv.pending = None
+        self._say(conv, "stop.ack", now, effects, latency)
+
+    def _repeat(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
+        last = conv.last_spoken
+        assert last is not None
+        slower = replace(last, rate_wpm=last.rate_wpm * self._policy.repeat_rate_factor,
+                         volume=min(1.0, last.volume + self._policy.repeat_volume_step), latency_s=latency)
+        conv.last_spoken = slower
+        effects.add(slower)
+        if conv.pending is not None:
+            conv.pending = replace(conv.pending, deadline=self._deadline(now))
+
+    def _mention_unanswered(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
+        while conv.unanswered_medications:
+            medication = conv.unanswered_medications.pop(0)
+            self._say(conv, "medication.missed_notice", now, effects, medication=medication)
+
+    # ---- plumbing -----------------------------------------------------------------------------
+    def _conversation(self, person_id: str) -> Conversation:
+        try:
+            return self._conversations[person_id]
+        except KeyError:
+            raise KeyError(f"no resident {person_id!r} in this home") from None
+
+    def _say(self, conv: Conversation, act: str, now: dt.datetime, effects: Effects, latency: float = 0.0,
+             **slots: str) -> None:
+        profile = conv.profile
+        slots = {name: value for name, value in slots.items() if name in ACTS[act]}
+        if "address" in ACTS[act]:
+            slots["address"] = profile.address_as
+        text = self._phrases.render(profile.language, act, slots, key=profile.person_id)
+        gesture = profile.greeting.gesture if act in GREETING_GESTURE_ACTS else ""
+        speak = Speak(profile.person_id, act, text, profile.locale, profile.speech.rate_wpm,
+                      profile.speech.volume, gesture, round(latency, 3))
+        conv.last_spoken = speak
+        conv.last_activity = now
+        effects.add(speak)
+
+    def _await(self, conv: Conversation, awaiting: Awaiting, now: dt.datetime, **details: object) -> None:
+        conv.pending = Pending(awaiting, self._deadline(now), **details)  # type: ignore[arg-type]
+
+    def _deadline(self, now: dt.datetime) -> dt.datetime:
+        return now + dt.timedelta(seconds=self._policy.answer_timeout_s)
+
+    def _start_session(self, conv: Conversation, now: dt.datetime, reason: str, effects: Effects) -> None:
+        conv.last_activity = now
+        if conv.session_id:
+            return
+        conv.session_id = f"{conv.profile.person_id}/{now.strftime('%Y%m%dT%H%M%S')}"
+        effects.add(SessionChanged(conv.profile.person_id, conv.session_id, True, reason, now))
+
+    def _end_session(self, conv: Conversation, now: dt.datetime, reason: str, effects: Effects) -> None:
+        if not conv.session_id:
+            return
+        effects.add(SessionChanged(conv.profile.person_id, conv.session_id, False, reason, now))
+        conv.session_id = ""
+        conv.pending = None
+
+    @staticmethod
+    def _greeting_act(conv: Conversation, now: dt.datetime) -> str:
+        hour = now.astimezone(ZoneInfo(conv.profile.timezone)).hour
+        return "greeting.morning" if hour < 12 else "greeting.afternoon" if hour < 18 else "greeting.evening"

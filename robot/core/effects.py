@@ -1,0 +1,82 @@
+"""What the dialogue policy asks the world to do. The dialogue node carries these out over ROS."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from robot.core.alerts import StaffAlert
+from robot.core.intents import Understanding
+from robot.core.medication import Answer
+
+
+@dataclass(frozen=True)
+class Speak:
+    """Say `text` to a resident, in their locale and speech style."""
+
+    person_id: str
+    act: str
+    text: str
+    locale: str
+    rate_wpm: float
+    volume: float
+    gesture: str = ""
+    latency_s: float = 0.0   # since the end of the resident's speech this answers (0 = robot-initiated)
+
+
+@dataclass(frozen=True)
+class ReportReminderAnswer:
+    reminder_id: str
+    person_id: str
+    answer: Answer
+    confidence: float
+
+
+@dataclass(frozen=True)
+class RaiseAlert:
+    alert: StaffAlert
+
+
+@dataclass(frozen=True)
+class StartCall:
+    person_id: str
+    contact_id: str
+
+
+@dataclass(frozen=True)
+class CancelCall:
+    person_id: str
+
+
+@dataclass(frozen=True)
+class Understood:
+    """An utterance was understood: published on /intents and logged as the resident's turn."""
+
+    person_id: str
+    session_id: str
+    text: str
+    locale: str
+    understanding: Understanding
+    heard_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SessionChanged:
+    person_id: str
+    session_id: str
+    started: bool
+    reason: str
+    at: dt.datetime
+
+
+Effect = Speak | ReportReminderAnswer | RaiseAlert | StartCall | CancelCall | Understood | SessionChanged
+
+
+@dataclass
+class Effects:
+    """An ordered list of effects, built up by the policy."""
+
+    items: list[Effect] = field(default_factory=list)
+
+    def add(self, effect: Effect) -> None:
+        self.items.append(effect)

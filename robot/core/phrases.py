@@ -1,0 +1,105 @@
+"""Phrase banks: every sentence a resident hears, per language, rendered by act with named slots.
+
+Variants of an act rotate round-robin per listener (`key`), so one person never hears the same
+phrasing twice in a row. Templates use str.format braces with plain slot names only: "{address}".
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from robot.core.acts import ACTS
+
+
+class PhraseError(KeyError):
+    """An unknown language, act, topic or relation, or a missing or unknown slot."""
+
+    def __str__(self) -> str:   # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class LanguagePhrases:
+    """One language's bank: act -> variants, topic id -> words, relation -> word, function words."""
+
+    language: str
+    acts: Mapping[str, tuple[str, ...]]
+    topics: Mapping[str, str]
+    relations: Mapping[str, str]
+    words: Mapping[str, str]          # "or", "list_separator"
+
+
+REQUIRED_WORDS = frozenset({"or", "list_separator"})
+
+
+def template_slots(template: str) -> frozenset[str]:
+    """The slot names a template uses; ValueError for bad braces, positional or indexed fields."""
+    names = set()
+    for _literal, name, spec, conversion in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"expected plain named slots like {{address}}, got {{{name}}} in {template!r}")
+        names.add(name)
+    return frozenset(names)
+
+
+class PhraseBank:
+    """All languages' phrases. Pure, but keeps a rotation counter per (key, language, act)."""
+
+    def __init__(self, banks: Mapping[str, LanguagePhrases]) -> None:
+        self._banks = dict(banks)
+        self._turns: dict[tuple[str, str, str], int] = {}
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self._banks)
+
+    def bank(self, language: str) -> LanguagePhrases:
+        try:
+            return self._banks[language]
+        except KeyError:
+            known = ", ".join(sorted(self._banks))
+            raise PhraseError(f"no phrase bank for language {language!r} (have: {known})") from None
+
+    def render(self, language: str, act: str, slots: Mapping[str, str], key: str = "") -> str:
+        """The next variant of `act` for listener `key`, with `slots` filled in."""
+        variants = self._variants(language, act)
+        expected = ACTS[act]
+        missing, unknown = expected - slots.keys(), slots.keys() - expected
+        if missing or unknown:
+            raise PhraseError(f"{language}: {act}: slots must be exactly {sorted(expected)}; "
+                              f"missing {sorted(missing)}, unknown {sorted(unknown)}")
+        turn = self._turns.get((key, language, act), 0)
+        self._turns[(key, language, act)] = turn + 1
+        return variants[turn % len(variants)].format_map(slots)
+
+    def topic(self, language: str, topic_id: str) -> str:
+        return self._lookup(language, "topic", self.bank(language).topics, topic_id)
+
+    def relation(self, language: str, relation: str) -> str:
+        return self._lookup(language, "relation", self.bank(language).relations, relation)
+
+    def join_options(self, language: str, items: Sequence[str]) -> str:
+        """["Tom", "Peter", "Anna"] -> "Tom, Peter or Anna" in the listener's language."""
+        words = self.bank(language).words
+        if len(items) < 2:
+            return "".join(items)
+        return f"{words['list_separator'].join(items[:-1])} {words['or']} {items[-1]}"
+
+    def _variants(self, language: str, act: str) -> tuple[str, ...]:
+        if act not in ACTS:
+            raise PhraseError(f"unknown act {act!r} (see robot/core/acts.py)")
+        variants = self.bank(language).acts.get(act)
+        if not variants:
+            raise PhraseError(f"{language}: no phrases for act {act!r}")
+        return variants
+
+    @staticmethod
+    def _lookup(language: str, kind: str, table: Mapping[str, str], name: str) -> str:
+        try:
+            return table[name]
+        except KeyError:
+            raise PhraseError(f"{language}: no word for {kind} {name!r}") from None

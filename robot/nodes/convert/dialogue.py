@@ -1,0 +1,69 @@
+"""Dialogue effects -> messages: Say goals, intents, turns, sessions, reminder responses, call outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from diagnostic_msgs.msg import KeyValue
+
+from carebot_interfaces.action import PlaceCall, Say
+from carebot_interfaces.msg import DialogueTurn, Intent, ReminderResponse, SessionEvent
+from robot.core.calls import CallOutcome
+from robot.core.effects import ReportReminderAnswer, SessionChanged, Speak, Understood
+from robot.core.medication import Answer
+from robot.nodes.convert.clock import to_stamp
+
+ANSWERS = {Answer.TAKEN: ReminderResponse.TAKEN, Answer.DECLINED: ReminderResponse.DECLINED,
+           Answer.LATER: ReminderResponse.LATER, Answer.NO_ANSWER: ReminderResponse.NO_ANSWER,
+           Answer.UNCLEAR: ReminderResponse.UNCLEAR}
+CALL_OUTCOMES = {PlaceCall.Result.ANSWERED: CallOutcome.ANSWERED, PlaceCall.Result.BUSY: CallOutcome.BUSY,
+                 PlaceCall.Result.NO_ANSWER: CallOutcome.NO_ANSWER, PlaceCall.Result.DECLINED: CallOutcome.DECLINED,
+                 PlaceCall.Result.FAILED: CallOutcome.FAILED, PlaceCall.Result.CANCELLED: CallOutcome.CANCELLED}
+
+
+def say_goal(speak: Speak) -> Say.Goal:
+    return Say.Goal(text=speak.text, locale=speak.locale, person_id=speak.person_id, act=speak.act,
+                    rate_wpm=float(speak.rate_wpm), volume=float(speak.volume), gesture=speak.gesture)
+
+
+def robot_turn(speak: Speak, session_id: str, now: dt.datetime) -> DialogueTurn:
+    turn = DialogueTurn(session_id=session_id, person_id=speak.person_id, speaker=DialogueTurn.ROBOT,
+                        act=speak.act, text=speak.text, latency_s=float(speak.latency_s), locale=speak.locale)
+    turn.header.stamp = to_stamp(now)
+    return turn
+
+
+def resident_turn(understood: Understood) -> DialogueTurn:
+    turn = DialogueTurn(session_id=understood.session_id, person_id=understood.person_id,
+                        speaker=DialogueTurn.RESIDENT, act=understood.understanding.intent.value,
+                        text=understood.text, confidence=float(understood.understanding.confidence),
+                        mood=understood.understanding.mood, locale=understood.locale)
+    turn.header.stamp = to_stamp(understood.heard_at)
+    return turn
+
+
+def intent_msg(understood: Understood) -> Intent:
+    understanding = understood.understanding
+    msg = Intent(person_id=understood.person_id, intent=understanding.intent.value,
+                 confidence=float(understanding.confidence), locale=understood.locale,
+                 slots=[KeyValue(key=k, value=v) for k, v in understanding.slots.items()])
+    msg.header.stamp = to_stamp(understood.heard_at)
+    return msg
+
+
+def session_msg(change: SessionChanged) -> SessionEvent:
+    msg = SessionEvent(session_id=change.session_id, person_id=change.person_id,
+                       event=SessionEvent.STARTED if change.started else SessionEvent.ENDED, reason=change.reason)
+    msg.header.stamp = to_stamp(change.at)
+    return msg
+
+
+def reminder_response(report: ReportReminderAnswer, now: dt.datetime) -> ReminderResponse:
+    msg = ReminderResponse(reminder_id=report.reminder_id, person_id=report.person_id,
+                           answer=ANSWERS[report.answer], confidence=float(report.confidence))
+    msg.header.stamp = to_stamp(now)
+    return msg
+
+
+def call_outcome(result: PlaceCall.Result | None) -> CallOutcome:
+    return CALL_OUTCOMES.get(result.outcome, CallOutcome.FAILED) if result is not None else CallOutcome.FAILED

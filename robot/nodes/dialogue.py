@@ -1,0 +1,209 @@
+"""dialogue: runs every resident's conversation (robot.core.dialogue) over ROS.
+
+Hears /humans/voices/<id>/speech and /humans/persons/<id>/engagement_status for each resident of the
+home, and /medication/reminders. Speaks through the Say action (one utterance at a time, in order),
+places calls through the PlaceCall action, and publishes intents, turns, sessions, reminder answers,
+staff alerts and its own deadlines (unanswered-question timeouts) for the simulated clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from functools import partial
+from pathlib import Path
+
+from rclpy.action import ActionClient
+from rclpy.action.client import ClientGoalHandle
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.task import Future
+
+from carebot_interfaces.action import PlaceCall, Say
+from carebot_interfaces.msg import (Alert, Deadlines, DialogueTurn, EngagementLevel, Intent, LiveSpeech, Reminder,
+                                    ReminderResponse, SessionEvent)
+from robot.adapters.yaml_profiles import load_phrase_bank
+from robot.adapters.yaml_understanding import load_classifier
+from robot.core.dialogue import DialogueManager, DialoguePolicy
+from robot.core.effects import (CancelCall, Effect, RaiseAlert, ReportReminderAnswer, SessionChanged, Speak,
+                                StartCall, Understood)
+from robot.nodes.common import load_home_from_parameters
+from robot.nodes.convert import dialogue as convert
+from robot.nodes.convert.alerts import alert_to_msg
+from robot.nodes.convert.clock import to_datetime, to_stamp
+from robot.nodes.params import declare
+from robot.rosenv import run_node
+
+DEPTH = 100
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class DialogueNode(Node):
+    def __init__(self) -> None:
+        super().__init__("dialogue")
+        home = load_home_from_parameters(self)
+        profiles_dir = self.get_parameter("profiles_dir").value
+        policy = DialoguePolicy(
+            answer_timeout_s=declare(self, "answer_timeout_s", 45.0,
+                                     "seconds to wait for an answer to a question", 5.0, 600.0),
+            session_idle_timeout_s=declare(self, "session_idle_timeout_s", 300.0,
+                                           "seconds of silence that end a conversation", 30.0, 3600.0),
+            min_confidence=declare(self, "min_confidence", 0.5,
+                                   "below this understanding confidence the robot asks again (0..1)", 0.0, 1.0),
+            snooze_minutes=declare(self, "snooze_minutes", 15,
+                                   "minutes until a reminder is asked again (keep equal to medication_reminder's)",
+                                   1, 240))
+        self._manager = DialogueManager(home, load_phrase_bank(Path(profiles_dir)),
+                                        load_classifier(Path(profiles_dir) / "understanding"), policy)
+        self._sessions: dict[str, str] = {}
+        self._speech_queue: deque[Speak] = deque()
+        self._speaking = False
+        self._calls: dict[str, ClientGoalHandle] = {}
+        self._last_deadline: dt.datetime | None = None
+
+        self._intents = self.create_publisher(Intent, "/intents", DEPTH)
+        self._responses = self.create_publisher(ReminderResponse, "/medication/responses", DEPTH)
+        self._alerts = self.create_publisher(Alert, "/care/alerts", DEPTH)
+        self._turns = self.create_publisher(DialogueTurn, "~/turns", DEPTH)
+        self._session_events = self.create_publisher(SessionEvent, "~/sessions", DEPTH)
+        self._deadlines = self.create_publisher(Deadlines, "/schedule/deadlines", LATCHED)
+        self._say = ActionClient(self, Say, "/tts_engine/tts")
+        self._place_call = ActionClient(self, PlaceCall, "/family_call/place_call")
+        for person_id in self._manager.residents():
+            self.create_subscription(LiveSpeech, f"/humans/voices/{person_id}/speech",
+                                     partial(self._on_speech, person_id), DEPTH)
+            self.create_subscription(EngagementLevel, f"/humans/persons/{person_id}/engagement_status",
+                                     partial(self._on_engagement, person_id), DEPTH)
+        self.create_subscription(Reminder, "/medication/reminders", self._on_reminder, DEPTH)
+        self.create_timer(0.1, self._tick)
+
+    def destroy_node(self) -> None:
+        self._say.destroy()
+        self._place_call.destroy()
+        super().destroy_node()
+
+    def _now(self) -> dt.datetime:
+        return to_datetime(self.get_clock().now())
+
+    # ---- inputs -------------------------------------------------------------------------------
+    def _on_speech(self, person_id: str, msg: LiveSpeech) -> None:
+        if msg.final.strip():
+            self._apply(self._manager.on_speech(person_id, msg.final, msg.locale, to_datetime(msg.header.stamp),
+                                                self._now()))
+
+    def _on_engagement(self, person_id: str, msg: EngagementLevel) -> None:
+        if msg.level in (EngagementLevel.ENGAGED, EngagementLevel.DISENGAGED):
+            self._apply(self._manager.on_engagement(person_id, msg.level == EngagementLevel.ENGAGED, self._now()))
+
+    def _on_reminder(self, msg: Reminder) -> None:
+        if msg.person_id not in self._manager.residents():
+            return
+        if msg.state == Reminder.DUE:
+            self._apply(self._manager.on_reminder_due(msg.reminder_id, msg.person_id, msg.medication, msg.dose,
+                                                      msg.attempt, self._now()))
+        elif msg.state in (Reminder.ESCALATED, Reminder.MISSED):
+            self._apply(self._manager.on_reminder_unanswered(msg.reminder_id, msg.person_id, msg.medication,
+                                                             self._now()))
+
+    def _tick(self) -> None:
+        if self.get_clock().now().nanoseconds == 0:
+            return  # simulated time has not started
+        self._apply(self._manager.tick(self._now()))
+        self._publish_deadline()
+
+    # ---- effects ------------------------------------------------------------------------------
+    def _apply(self, effects: list[Effect]) -> None:
+        now = self._now()
+        for effect in effects:
+            if isinstance(effect, Speak):
+                self._speech_queue.append(effect)
+            elif isinstance(effect, Understood):
+                self._intents.publish(convert.intent_msg(effect))
+                self._turns.publish(convert.resident_turn(effect))
+            elif isinstance(effect, SessionChanged):
+                self._track_session(effect)
+            elif isinstance(effect, ReportReminderAnswer):
+                self._responses.publish(convert.reminder_response(effect, now))
+            elif isinstance(effect, RaiseAlert):
+                self._alerts.publish(alert_to_msg(effect.alert))
+            elif isinstance(effect, StartCall):
+                self._start_call(effect)
+            elif isinstance(effect, CancelCall) and effect.person_id in self._calls:
+                self._calls[effect.person_id].cancel_goal_async()
+        self._speak_next()
+        self._publish_deadline()
+
+    def _track_session(self, change: SessionChanged) -> None:
+        if change.started:
+            self._sessions[change.person_id] = change.session_id
+        else:
+            self._sessions.pop(change.person_id, None)
+        self._session_events.publish(convert.session_msg(change))
+
+    def _speak_next(self) -> None:
+        if self._speaking or not self._speech_queue:
+            return
+        if not self._say.server_is_ready():
+            self.get_logger().warning("speech synthesis is not ready; holding what to say", throttle_duration_sec=5.0)
+            return
+        speak = self._speech_queue.popleft()
+        self._speaking = True
+        self._turns.publish(convert.robot_turn(speak, self._sessions.get(speak.person_id, ""), self._now()))
+        self._say.send_goal_async(convert.say_goal(speak)).add_done_callback(self._on_say_accepted)
+
+    def _on_say_accepted(self, future: Future) -> None:
+        handle: ClientGoalHandle = future.result()
+        if not handle.accepted:
+            self.get_logger().error("speech synthesis rejected an utterance")
+            self._on_say_done(None)
+            return
+        handle.get_result_async().add_done_callback(self._on_say_done)
+
+    def _on_say_done(self, _future: Future | None) -> None:
+        self._speaking = False
+        self._speak_next()
+
+    def _start_call(self, start: StartCall) -> None:
+        goal = PlaceCall.Goal(person_id=start.person_id, contact_id=start.contact_id)
+        if not self._place_call.server_is_ready():
+            self.get_logger().error("family_call is not available; the call could not be placed")
+            self._finish_call(start, None)
+            return
+        sent = self._place_call.send_goal_async(
+            goal, feedback_callback=partial(self._on_call_feedback, start.person_id))
+        sent.add_done_callback(partial(self._on_call_accepted, start))
+
+    def _on_call_accepted(self, start: StartCall, future: Future) -> None:
+        handle: ClientGoalHandle = future.result()
+        if not handle.accepted:
+            self._finish_call(start, None)
+            return
+        self._calls[start.person_id] = handle
+        handle.get_result_async().add_done_callback(
+            lambda done: self._finish_call(start, done.result().result))
+
+    def _on_call_feedback(self, person_id: str, feedback: PlaceCall.Impl.FeedbackMessage) -> None:
+        if feedback.feedback.state == PlaceCall.Feedback.CONNECTED:
+            self._manager.on_call_connected(person_id)
+
+    def _finish_call(self, start: StartCall, result: PlaceCall.Result | None) -> None:
+        self._calls.pop(start.person_id, None)
+        self._apply(self._manager.on_call_finished(start.person_id, start.contact_id, convert.call_outcome(result),
+                                                   self._now()))
+
+    def _publish_deadline(self) -> None:
+        deadline = self._manager.next_deadline()
+        if deadline == self._last_deadline:
+            return
+        self._last_deadline = deadline
+        msg = Deadlines(source=self.get_name(), deadlines=[to_stamp(deadline)] if deadline else [])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._deadlines.publish(msg)
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(DialogueNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""family_call: places calls to residents' family contacts (action /family_call/place_call).
+
+The telephone backend is chosen by `phone_backend`: `simulated` reaches the simulated line over
+/sim/phone_line/*; a SIP user agent comes with issue #6. Every state change is published on ~/events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rclpy.action import ActionServer, CancelResponse
+from rclpy.action.server import ServerGoalHandle
+from rclpy.node import Node
+from rclpy.task import Future
+
+from carebot_interfaces.action import PlaceCall
+from carebot_interfaces.msg import CallEvent
+from robot.core.calls import CallOutcome
+from robot.core.profile import Contact
+from robot.core.telephony import CallProgress, CallState, LineSignal
+from robot.nodes.common import load_home_from_parameters
+from robot.nodes.convert.clock import to_datetime, to_stamp
+from robot.nodes.params import declare
+from robot.nodes.phone_line_topics import TopicPhoneLine
+from robot.rosenv import run_node
+
+OUTCOMES = {CallOutcome.ANSWERED: PlaceCall.Result.ANSWERED, CallOutcome.BUSY: PlaceCall.Result.BUSY,
+            CallOutcome.NO_ANSWER: PlaceCall.Result.NO_ANSWER, CallOutcome.DECLINED: PlaceCall.Result.DECLINED,
+            CallOutcome.FAILED: PlaceCall.Result.FAILED, CallOutcome.CANCELLED: PlaceCall.Result.CANCELLED}
+EVENT_STATES = {CallState.DIALLING: CallEvent.DIALLING, CallState.RINGING: CallEvent.RINGING,
+                CallState.CONNECTED: CallEvent.CONNECTED, CallState.ENDED: CallEvent.ENDED}
+FEEDBACK_STATES = {CallState.DIALLING: PlaceCall.Feedback.DIALLING, CallState.RINGING: PlaceCall.Feedback.RINGING,
+                   CallState.CONNECTED: PlaceCall.Feedback.CONNECTED}
+
+
+@dataclass
+class _ActiveCall:
+    progress: CallProgress
+    person_id: str
+    contact: Contact
+    goal_handle: ServerGoalHandle
+    finished: Future
+
+
+class FamilyCallNode(Node):
+    def __init__(self) -> None:
+        super().__init__("family_call")
+        self._home = load_home_from_parameters(self)
+        backend = declare(self, "phone_backend", "simulated", "telephone backend: simulated", read_only=True)
+        if backend != "simulated":
+            raise ValueError(f"family_call: phone_backend {backend!r} is not available; expected 'simulated'")
+        self._dial_timeout_s = declare(self, "dial_timeout_s", 20.0, "seconds without any answer from the line "
+                                       "before the call fails", 1.0, 300.0)
+        self._ring_timeout_s = declare(self, "ring_timeout_s", 60.0, "seconds of ringing before giving up "
+                                       "(no answer)", 5.0, 600.0)
+        self._line = TopicPhoneLine(self, self._on_signal)
+        self._events = self.create_publisher(CallEvent, "~/events", 50)
+        self._calls: dict[str, _ActiveCall] = {}
+        self._server = ActionServer(self, PlaceCall, "~/place_call", execute_callback=self._place_call,
+                                    cancel_callback=lambda _goal: CancelResponse.ACCEPT)
+        self.create_timer(0.1, self._watch_calls)
+
+    def destroy_node(self) -> None:
+        self._server.destroy()
+        super().destroy_node()
+
+    def _now(self) -> dt.datetime:
+        return to_datetime(self.get_clock().now())
+
+    async def _place_call(self, goal_handle: ServerGoalHandle) -> PlaceCall.Result:
+        goal: PlaceCall.Goal = goal_handle.request
+        resident = self._home.residents.get(goal.person_id)
+        contact = resident.contact(goal.contact_id) if resident else None
+        if contact is None:
+            goal_handle.abort()
+            return PlaceCall.Result(outcome=PlaceCall.Result.FAILED,
+                                    detail=f"no contact {goal.contact_id!r} for resident {goal.person_id!r}")
+        now = self._now()
+        call_id = f"{goal.person_id}/{contact.contact_id}/{now.strftime('%Y%m%dT%H%M%S')}"
+        call = _ActiveCall(CallProgress(call_id, now), goal.person_id, contact, goal_handle, Future())
+        self._calls[call_id] = call
+        self._announce(call)
+        self._line.dial(call_id, contact.address)
+        await call.finished
+        del self._calls[call_id]
+        progress = call.progress
+        assert progress.outcome is not None
+        if progress.outcome is CallOutcome.CANCELLED or goal_handle.is_cancel_requested:
+            goal_handle.canceled()
+        elif progress.outcome is CallOutcome.ANSWERED:
+            goal_handle.succeed()
+        else:
+            goal_handle.abort()
+        self.get_logger().info(f"call {call_id}: {progress.outcome.value} ({progress.detail or 'no detail'})")
+        return PlaceCall.Result(outcome=OUTCOMES[progress.outcome], duration_s=progress.connected_seconds,
+                                detail=progress.detail)
+
+    def _on_signal(self, call_id: str, signal: LineSignal, detail: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None:
+            return
+        before = call.progress.state
+        call.progress.apply(signal, self._now(), detail)
+        if call.progress.state is not before:
+            self._announce(call)
+
+    def _watch_calls(self) -> None:
+        now = self._now()
+        for call in list(self._calls.values()):
+            if call.progress.state is CallState.ENDED:
+                continue
+            if call.goal_handle.is_cancel_requested:
+                self._line.hang_up(call.progress.call_id)
+                call.progress.cancel(now)
+                self._announce(call)
+            elif call.progress.time_out(now, self._dial_timeout_s, self._ring_timeout_s):
+                self._line.hang_up(call.progress.call_id)
+                self._announce(call)
+
+    def _announce(self, call: _ActiveCall) -> None:
+        progress = call.progress
+        event = CallEvent(call_id=progress.call_id, person_id=call.person_id, contact_id=call.contact.contact_id,
+                          relation=call.contact.relation, state=EVENT_STATES[progress.state],
+                          outcome=progress.outcome.value if progress.outcome else "",
+                          duration_s=progress.connected_seconds)
+        event.header.stamp = to_stamp(self._now())
+        self._events.publish(event)
+        if progress.state in FEEDBACK_STATES:
+            call.goal_handle.publish_feedback(PlaceCall.Feedback(
+                state=FEEDBACK_STATES[progress.state],
+                elapsed_s=(self._now() - progress.started_at).total_seconds()))
+        elif not call.finished.done():
+            call.finished.set_result(True)
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(FamilyCallNode, args)
+
+
+if __name__ == "__main__":
+    main()
