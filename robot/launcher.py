@@ -126,7 +126,7 @@ class Launcher:
             self._signal_group(child, signal.SIGKILL)
         for child in self._wait_for_groups(remaining, self._stop_timeout_s):
             self._warn(f"process group {child.process.pid} of node {child.command.name!r} survived SIGKILL")
-        self._remove_dead_shm_files()
+        pass
 
     def _spawn(self, command: NodeCommand) -> _Child:
         log_path = self.log_path(command.name)
@@ -196,12 +196,16 @@ class Launcher:
 
 
 def _group_alive(process: subprocess.Popen[bytes]) -> bool:
-    process.poll()  # reap the leader so a zombie does not count as alive
-    try:
-        os.killpg(process.pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """True while any process of the child's group runs; zombies (dead, not yet reaped by init) do not count."""
+    process.poll()  # reap the leader ourselves
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _parent, group = stat_file.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+        if int(group) == process.pid and state != "Z":
+            return True
+    return False
 
 
 def _pause(seconds: float) -> None:

@@ -45,8 +45,6 @@ TABLES: dict[type[Record], str] = {
 }
 MIGRATIONS_TABLE = "schema_migrations"
 READABLE_TABLES = frozenset(TABLES.values()) | {MIGRATIONS_TABLE}
-_NUMERIC_COLUMNS: dict[str, type] = {"int": int, "float": float}
-"""Record field annotations (strings: postponed evaluation) stored as numbers; all else is TEXT."""
 _NOW_UTC_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 Migration = Callable[[Database], None]
@@ -57,20 +55,32 @@ def iso_utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _columns(record_type: type[Record]) -> dict[str, type]:
-    columns: dict[str, type] = {"id": int}
-    columns.update({f.name: _NUMERIC_COLUMNS.get(str(f.type), str) for f in dataclasses.fields(record_type)})
-    return columns
-
-
 def _where(equals: dict[str, object]) -> str:
     return " AND ".join(f"[{column}] = ?" for column in equals) or "1"
 
 
+_V1_COLUMNS: dict[str, dict[str, type]] = {
+    "session_events": {"session_id": str, "person_id": str, "event": str, "reason": str},
+    "turns": {"session_id": str, "person_id": str, "speaker": str, "act": str, "text": str, "confidence": float,
+              "mood": str, "latency_s": float, "locale": str},
+    "intents": {"person_id": str, "intent": str, "confidence": float, "locale": str, "slots": str},
+    "robot_utterances": {"person_id": str, "act": str, "text": str, "locale": str, "duration_s": float},
+    "reminder_events": {"reminder_id": str, "person_id": str, "medication_id": str, "medication": str,
+                        "dose": str, "due": str, "attempt": int, "state": str, "note": str},
+    "reminder_responses": {"reminder_id": str, "person_id": str, "answer": str, "confidence": float},
+    "alerts": {"alert_id": str, "person_id": str, "severity": str, "category": str, "summary": str,
+               "details": str},
+    "alert_acks": {"alert_id": str, "acknowledged_by": str, "note": str},
+    "call_events": {"call_id": str, "person_id": str, "contact_id": str, "relation": str, "state": str,
+                    "outcome": str, "duration_s": float},
+}
+"""The first schema, frozen: a migration must create the same tables whenever it runs."""
+
+
 def _create_tables(db: Database) -> None:
-    """Version 1: one table per record type, plus triggers that refuse UPDATE and DELETE."""
-    for record_type, table in TABLES.items():
-        db.create_table(table, _columns(record_type), pk="id", not_null={"at"})
+    """Version 1: the tables of docs/architecture.md, plus triggers that refuse UPDATE and DELETE."""
+    for table, columns in _V1_COLUMNS.items():
+        db.create_table(table, {"id": int, "at": str, **columns}, pk="id", not_null={"at"})
         db.table(table).create_index(["at"])
         for verb in ("UPDATE", "DELETE"):
             db.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "

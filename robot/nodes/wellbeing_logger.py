@@ -79,8 +79,9 @@ class WellbeingLoggerNode(Node):
         self._store: WellbeingStore = SqliteWellbeingStore(database)
         self._database = database
         self._written = 0
-        self._withheld = 0
-        self._failed = 0
+        self._withheld = 0   # dropped for consent
+        self._rejected = 0   # messages that make no sense (unknown enum values)
+        self._failed = 0     # records the database refused
         for topic, message_type, to_record in LOGGED_TOPICS:
             self.create_subscription(message_type, topic, self._logger_for(topic, to_record), LOG_QOS)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -93,7 +94,7 @@ class WellbeingLoggerNode(Node):
             try:
                 record = to_record(msg)
             except ValueError as error:
-                self._failed += 1
+                self._rejected += 1
                 self.get_logger().error(f"{topic}: message not logged: {error}")
                 return
             self._append(record)
@@ -113,13 +114,14 @@ class WellbeingLoggerNode(Node):
         self._written += 1
 
     def _publish_diagnostics(self) -> None:
+        level = (DiagnosticStatus.ERROR if self._failed else DiagnosticStatus.WARN if self._rejected
+                 else DiagnosticStatus.OK)
         status = DiagnosticStatus(
-            level=DiagnosticStatus.ERROR if self._failed else DiagnosticStatus.OK,
-            name=self.get_fully_qualified_name(),
-            message=f"{self._written} rows written" + (f", {self._failed} failed" if self._failed else ""),
+            level=level, name=self.get_fully_qualified_name(),
+            message=f"{self._written} rows written, {self._rejected} messages rejected, {self._failed} failed",
             values=[KeyValue(key=key, value=str(value)) for key, value in (
                 ("database", self._database), ("rows_written", self._written),
-                ("withheld_for_consent", self._withheld), ("failed", self._failed))],
+                ("withheld_for_consent", self._withheld), ("rejected", self._rejected), ("failed", self._failed))],
         )
         header = Header(stamp=self.get_clock().now().to_msg())
         self._diagnostics.publish(DiagnosticArray(header=header, status=[status]))

@@ -37,7 +37,8 @@ ONE_OF_EACH: tuple[Record, ...] = (
     TurnRecord(AT, "s1", "p1", "resident", "feeling_lonely", "Je m'ennuie de ma fille", 0.8, "lonely", 0.0, "fr-FR"),
     IntentRecord(AT, "p1", "call_family", 0.9, "fr-FR", (("relation", "fille"), ("contact", "Amélie"))),
     UtteranceRecord(AT, "p1", "comfort", "Voulez-vous appeler Amélie ?", "fr-FR", 1.8),
-    ReminderRecord(AT, "p1/m1/2026-03-02T08:00", "p1", "m1", "Ramipril", "5 mg tablet", DUE, 2, "escalated", "no answer"),
+    ReminderRecord(AT, "p1/m1/2026-03-02T08:00", "p1", "m1", "Ramipril", "5 mg tablet", DUE, 2, "escalated",
+                   "no answer"),
     ReminderResponseRecord(AT, "p1/m1/2026-03-02T08:00", "p1", "no_answer", 0.0),
     AlertRecord(AT, "a1", "p1", "urgent", "help_request", "Asked for help", (("said", "à l'aide"),)),
     AlertAckRecord(AT, "a1", "nurse station 2", "on my way"),
@@ -72,6 +73,13 @@ def test_tables_and_columns_are_the_documented_ones(db_path: Path) -> None:
     assert set(tables) == set(ARCHITECTURE_COLUMNS)
     for table, columns in ARCHITECTURE_COLUMNS.items():
         assert [c.name for c in Database(_raw(db_path)).table(table).columns] == columns.split(", ")
+
+
+def test_every_record_field_has_a_column(db_path: Path) -> None:
+    SqliteWellbeingStore(db_path).close()
+    for record_type, table in TABLES.items():
+        columns = [c.name for c in Database(_raw(db_path)).table(table).columns]
+        assert columns == ["id"] + [f.name for f in dataclasses.fields(record_type)], record_type.__name__
 
 
 def test_migrations_run_once_and_are_recorded(db_path: Path) -> None:

@@ -13,8 +13,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -104,11 +105,11 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def wait_for(condition, what: str) -> None:
+def wait_for(condition: Callable[[], bool], what: str) -> None:
     for _ in range(BOUND):
         if condition():
             return
-        subprocess.run(["true"])  # yields the CPU briefly without sleeping in the test
+        threading.Event().wait(0.05)
     pytest.fail(f"timed out waiting for {what}")
 
 
@@ -256,5 +257,6 @@ def test_a_bad_command_fails_to_start_and_stops_what_already_runs(tmp_path: Path
     run = launcher(tmp_path, commands)
     with pytest.raises(FileNotFoundError):
         run.run()
-    assert not alive(read_pid(tmp_path / "ok.pid"))
+    assert list(run.pids) == ["ok"]
+    assert not alive(run.pids["ok"])
 

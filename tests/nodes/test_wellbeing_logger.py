@@ -23,7 +23,7 @@ from carebot_interfaces.msg import (
     RobotSpeech,
     SessionEvent,
 )
-from diagnostic_msgs.msg import DiagnosticArray, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -194,16 +194,20 @@ def test_every_logged_topic_lands_in_its_table(graph: Graph, residents: Resident
     assert (row["call_events"][0]["state"], row["call_events"][0]["duration_s"]) == ("ended", 300.0)
 
 
-def test_diagnostics_report_rows_written_and_the_database(graph: Graph, residents: Residents) -> None:
+def test_diagnostics_report_rows_written_rejects_and_the_database(graph: Graph, residents: Residents) -> None:
     reports: list[DiagnosticArray] = []
     graph.driver.create_subscription(DiagnosticArray, "/diagnostics", reports.append, 10)
     turns = graph.publisher(DialogueTurn, "/dialogue/turns")
+    reminders = graph.publisher(Reminder, "/medication/reminders")
     graph.tick(0)
+    reminders.publish(graph.stamped(Reminder(reminder_id="r1", person_id=residents.full, state=99)))
     turns.publish(_turn(graph, residents.full, "hello"))
     graph.spin_until(lambda: len(graph.rows("turns")) == 1)
 
-    def written(report: DiagnosticArray) -> dict[str, str]:
+    def values(report: DiagnosticArray) -> dict[str, str]:
         return {pair.key: pair.value for pair in report.status[0].values}
 
-    graph.spin_until(lambda: any(written(r)["rows_written"] == "1" for r in reports), step=lambda: graph.tick(5))
-    assert written(reports[-1])["database"] == str(graph.database)
+    graph.spin_until(lambda: any(values(r)["rows_written"] == "1" and values(r)["rejected"] == "1" for r in reports),
+                     step=lambda: graph.tick(5))
+    assert values(reports[-1])["database"] == str(graph.database)
+    assert reports[-1].status[0].level == DiagnosticStatus.WARN

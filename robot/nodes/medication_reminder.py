@@ -1,0 +1,151 @@
+"""medication_reminder: prompts each dose on time, follows the answers, and alerts staff when unconfirmed.
+
+Every 0.1 s of node time it lets the reminder tracker act on reached deadlines (prompts, answer timeouts,
+snoozes). Reminder records are saved to the state file before anything is published (write-ahead), so a
+restarted node carries on without losing or repeating a prompt. Its next deadlines go out latched on
+/schedule/deadlines, so a fast simulated clock never steps over a dose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from carebot_interfaces.msg import Alert, Deadlines, Reminder, ReminderResponse
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+from robot.adapters.reminder_state import SqliteReminderStore
+from robot.adapters.yaml_profiles import load_home
+from robot.core.alerts import StaffAlert
+from robot.core.medication import Changes, ReminderPolicy, ReminderTracker, local_date
+from robot.nodes.convert.alerts import alert_to_msg
+from robot.nodes.convert.clock import to_datetime
+from robot.nodes.convert.reminders import answer_from_msg, deadlines_to_msg, reminder_to_msg
+from robot.nodes.params import declare
+from robot.paths import PROJECT_ROOT
+from robot.rosenv import run_node
+
+EVENTS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+DEADLINES_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                           durability=DurabilityPolicy.TRANSIENT_LOCAL)
+TICK_PERIOD_S = 0.1
+DEADLINES_PUBLISHED = 8                  # how many upcoming deadlines /schedule/deadlines carries
+KEEP_FINISHED = dt.timedelta(days=2)     # finished reminders are forgotten after this
+
+
+def project_path(value: str) -> Path:
+    """A path parameter: relative paths are taken from the project root, whatever the working directory."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+class MedicationReminderNode(Node):
+    """Runs the reminder tracker on the node clock for the residents this robot serves."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("medication_reminder", **kwargs)
+        profiles_dir = declare(self, "profiles_dir", "profiles",
+                               "profiles folder with cultures/ and residents/ (path; relative to the project root)")
+        residents_dir = declare(self, "residents_dir", "",
+                                "folder of resident profiles (path); empty = <profiles_dir>/residents")
+        residents = declare(self, "residents", Parameter.Type.STRING_ARRAY,
+                            "person ids of the residents to remind; unset or empty = all")
+        state_file = declare(self, "state_file", "runs/medication_reminder.sqlite",
+                             "SQLite file keeping reminder states across restarts (path; relative to the project root)")
+        policy = ReminderPolicy(
+            snooze_minutes=declare(self, "snooze_minutes", 15.0,
+                                   "wait before asking again after 'later', a refusal or no answer (min)", 1.0, 240.0),
+            max_attempts=declare(self, "max_attempts", 3, "prompts before staff are alerted (count)", 1, 10),
+            answer_timeout_s=declare(self, "answer_timeout_s", 60.0,
+                                     "silence after a prompt that counts as no answer (s)", 5.0, 600.0),
+            late_window_minutes=declare(self, "late_window_minutes", 60.0,
+                                        "a dose overdue by more than this (downtime) is missed and staff "
+                                        "alerted; within it, it is prompted late (min)", 1.0, 720.0),
+        )
+        self._home = load_home(project_path(profiles_dir), project_path(residents_dir) if residents_dir else None,
+                               only=list(residents or []) or None)
+        self._store = SqliteReminderStore(project_path(state_file))
+        restored = [record for record in self._store.load() if record.dose.person_id in self._home.residents]
+        self._tracker = ReminderTracker(policy, restored)
+        self._scheduled_day: dict[str, dt.date] = {}
+        self._published_deadlines: list[dt.datetime] | None = None
+
+        self._reminders = self.create_publisher(Reminder, "/medication/reminders", EVENTS_QOS)
+        self._alerts = self.create_publisher(Alert, "/care/alerts", EVENTS_QOS)
+        self._deadlines = self.create_publisher(Deadlines, "/schedule/deadlines", DEADLINES_QOS)
+        self.create_subscription(ReminderResponse, "/medication/responses", self._on_response, EVENTS_QOS)
+        self.create_timer(TICK_PERIOD_S, self._on_tick)
+        self.get_logger().info(f"reminding {len(self._home.residents)} residents; {len(restored)} reminders "
+                               f"restored from {project_path(state_file)}")
+
+    def _now(self) -> dt.datetime | None:
+        """The node clock as UTC, or None while it is not running yet (sim time 0)."""
+        now = self.get_clock().now()
+        return to_datetime(now) if now.nanoseconds else None
+
+    def _on_tick(self) -> None:
+        now = self._now()
+        if now is None:
+            return
+        self._schedule_days(now)
+        self._carry_out(self._tracker.tick(now))
+        self._publish_deadlines(now)
+
+    def _schedule_days(self, now: dt.datetime) -> None:
+        """Track each resident's local today and tomorrow, once per local day."""
+        rolled = False
+        for person_id, profile in self._home.residents.items():
+            today = local_date(profile, now)
+            if self._scheduled_day.get(person_id) != today:
+                self._scheduled_day[person_id] = today
+                self._tracker.schedule(profile, today)
+                self._tracker.schedule(profile, today + dt.timedelta(days=1))
+                rolled = True
+        if rolled:
+            self._store.delete(self._tracker.forget_before(now - KEEP_FINISHED))
+
+    def _on_response(self, msg: ReminderResponse) -> None:
+        now = self._now()
+        if now is None:
+            self.get_logger().warning(f"answer for {msg.reminder_id!r} ignored: the clock is not running yet")
+            return
+        try:
+            changes = self._tracker.record_answer(msg.reminder_id, answer_from_msg(msg), now)
+        except (KeyError, ValueError) as error:
+            self.get_logger().warning(f"answer ignored: {error}")
+            return
+        self._carry_out(changes)
+        self._publish_deadlines(now)
+
+    def _carry_out(self, changes: Changes) -> None:
+        if changes.records:
+            self._store.save(changes.records)   # write-ahead: a restart must not repeat what follows
+        for effect in changes.effects:
+            if isinstance(effect, StaffAlert):
+                self.get_logger().warning(f"staff alert: {effect.summary}")
+                self._alerts.publish(alert_to_msg(effect))
+            else:
+                self.get_logger().info(f"{effect.dose.reminder_id}: {effect.state.value} ({effect.note})")
+                self._reminders.publish(reminder_to_msg(effect))
+
+    def _publish_deadlines(self, now: dt.datetime) -> None:
+        deadlines = self._tracker.deadlines(DEADLINES_PUBLISHED)
+        if deadlines != self._published_deadlines:
+            self._deadlines.publish(deadlines_to_msg(self.get_name(), deadlines, now))
+            self._published_deadlines = deadlines
+
+    def destroy_node(self) -> None:
+        self._store.close()
+        super().destroy_node()
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    run_node(MedicationReminderNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Tier 1: the dialogue policy, with a hand-built home and a phrase bank whose sentences name their act."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from robot.adapters.yaml_understanding import load_classifier
+from robot.core.acts import ACTS
+from robot.core.alerts import AlertCategory, Severity
+from robot.core.calls import CallOutcome
+from robot.core.dialogue import DialogueManager, DialoguePolicy
+from robot.core.effects import RaiseAlert, ReportReminderAnswer, SessionChanged, Speak, StartCall, Understood
+from robot.core.medication import Answer
+from robot.core.phrases import LanguagePhrases, PhraseBank
+from robot.core.profile import (Consent, Contact, Greeting, Home, ResidentProfile, SpeechStyle, TimeWindow,
+                                TopicInterest)
+from robot.paths import PROFILES_DIR
+
+PERSON = "r-000001"
+T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone.utc)   # 08:00 in London (GMT in March)
+
+
+def labelled_bank() -> PhraseBank:
+    """Every act renders as '<act> | slot=value ...' so tests can see what was said and with what."""
+    acts = {act: (f"{act} | " + " ".join(f"{slot}={{{slot}}}" for slot in sorted(slots)),) for act, slots in ACTS.items()}
+    english = LanguagePhrases("en", acts, {"gardening": "gardening", "war": "war", "cricket": "cricket"},
+                              {"son": "son", "daughter": "daughter"}, {"or": "or", "list_separator": ", "})
+    return PhraseBank({"en": english})
+
+
+def resident(**changes: object) -> ResidentProfile:
+    base = dict(
+        person_id=PERSON, preferred_name="Eleanor", address_as="Mrs Hughes", culture_id="british_english",
+        locale="en-GB", timezone="Europe/London", greeting=Greeting("wave", True),
+        speech=SpeechStyle(rate_wpm=125.0, volume=0.8, end_of_speech_s=1.0),
+        topics=(TopicInterest("cricket", 0.4), TopicInterest("gardening", 1.0)), avoided_topics=("war",),
+        contacts=(Contact("tom", "Tom", "son", "sip:tom@family.example"),
+                  Contact("peter", "Peter", "son", "sip:peter@family.example"),
+                  Contact("sarah", "Sarah", "daughter", "sip:sarah@family.example", "Australia/Sydney",
+                          TimeWindow(dt.time(9), dt.time(20)))),
+        consent=Consent.FULL)
+    base.update(changes)
+    return ResidentProfile(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def manager() -> DialogueManager:
+    home = Home(cultures={}, residents={PERSON: resident()})
+    return DialogueManager(home, labelled_bank(), load_classifier(PROFILES_DIR / "understanding"),
+                           DialoguePolicy(answer_timeout_s=30.0))
+
+
+def spoken(effects: list) -> list[Speak]:
+    return [e for e in effects if isinstance(e, Speak)]
+
+
+def acts(effects: list) -> list[str]:
+    return [s.act for s in spoken(effects)]
+
+
+def hear(manager: DialogueManager, text: str, at: dt.datetime = T0) -> list:
+    return manager.on_speech(PERSON, text, "en-GB", at, at + dt.timedelta(milliseconds=300))
+
+
+def test_engagement_greets_by_time_of_day_with_the_profile_gesture_and_address(manager: DialogueManager) -> None:
+    effects = manager.on_engagement(PERSON, True, T0)
+    assert isinstance(effects[0], SessionChanged) and effects[0].started
+    greeting, question = spoken(effects)
+    assert greeting.act == "greeting.morning" and greeting.gesture == "wave"
+    assert "address=Mrs Hughes" in greeting.text
+    assert question.act == "greeting.ask_wellbeing" and question.gesture == ""
+    assert greeting.rate_wpm == 125.0 and greeting.locale == "en-GB"
+    evening = manager.on_engagement(PERSON, True, T0.replace(hour=19))
+    assert acts(evening)[0] == "greeting.evening"
+
+
+def test_help_request_raises_an_urgent_alert_before_anything_is_said(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    effects = hear(manager, "Help! I've fallen and I can't get up")
+    alerts = [e for e in effects if isinstance(e, RaiseAlert)]
+    assert len(alerts) == 1
+    alert = alerts[0].alert
+    assert alert.severity is Severity.URGENT and alert.category is AlertCategory.HELP_REQUEST
+    assert alert.person_id == PERSON
+    assert effects.index(alerts[0]) < effects.index(spoken(effects)[0])
+    assert acts(effects) == ["help.reassure"]
+
+
+def test_reminder_answered_taken_is_reported_and_thanked(manager: DialogueManager) -> None:
+    effects = manager.on_reminder_due("r/amlo/2026-03-02T08:00", PERSON, "Amlodipine", "5 mg tablet", 1, T0)
+    assert acts(effects) == ["medication.remind"]
+    assert "medication=Amlodipine" in spoken(effects)[0].text and "dose=5 mg tablet" in spoken(effects)[0].text
+    effects = hear(manager, "Yes, I've taken them", T0 + dt.timedelta(seconds=10))
+    reports = [e for e in effects if isinstance(e, ReportReminderAnswer)]
+    assert [(r.reminder_id, r.answer) for r in reports] == [("r/amlo/2026-03-02T08:00", Answer.TAKEN)]
+    assert acts(effects) == ["medication.thanks_taken"]
+
+
+def test_second_attempt_uses_the_remind_again_phrasing(manager: DialogueManager) -> None:
+    assert acts(manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 2, T0)) == ["medication.remind_again"]
+
+
+def test_unanswered_reminder_times_out_as_no_answer(manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    assert manager.next_deadline() == T0 + dt.timedelta(seconds=30)
+    assert manager.tick(T0 + dt.timedelta(seconds=29)) == []
+    effects = manager.tick(T0 + dt.timedelta(seconds=30))
+    assert [(e.reminder_id, e.answer) for e in effects if isinstance(e, ReportReminderAnswer)] == \
+        [("r/x", Answer.NO_ANSWER)]
+
+
+def test_declining_is_reported_and_acknowledged_with_the_snooze_time(manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    effects = hear(manager, "No, I don't want them")
+    assert [e.answer for e in effects if isinstance(e, ReportReminderAnswer)] == [Answer.DECLINED]
+    assert acts(effects) == ["medication.ack_declined"]
+
+
+def test_two_sons_make_the_robot_ask_which_then_confirm_then_call(manager: DialogueManager) -> None:
+    effects = hear(manager, "Could you call my son please?")
+    assert acts(effects) == ["call.which_contact"]
+    assert "options=Tom or Peter" in spoken(effects)[0].text
+    effects = hear(manager, "Peter")
+    assert acts(effects) == ["call.confirm"] and "contact=Peter" in spoken(effects)[0].text
+    effects = hear(manager, "Yes please")
+    assert [e.contact_id for e in effects if isinstance(e, StartCall)] == ["peter"]
+    assert acts(effects) == ["call.dialling"]
+
+
+def test_contact_outside_their_hours_is_not_called(manager: DialogueManager) -> None:
+    # 08:00 in London is 19:00 in Sydney: inside Sarah's 09:00-20:00; at 10:00 London it is 21:00 there.
+    late_for_sarah = T0.replace(hour=10)
+    effects = hear(manager, "I'd like to call my daughter", late_for_sarah)
+    assert acts(effects) == ["call.outside_hours"]
+    assert "their_time=21:00" in spoken(effects)[0].text
+    assert not [e for e in effects if isinstance(e, StartCall)]
+
+
+def test_loneliness_is_comforted_and_a_call_offered(manager: DialogueManager) -> None:
+    effects = hear(manager, "I feel so lonely today")
+    understood = [e for e in effects if isinstance(e, Understood)]
+    assert understood[0].understanding.mood == "lonely"
+    assert acts(effects) == ["wellbeing.comfort_lonely", "wellbeing.offer_call"]
+    effects = hear(manager, "Yes, that would be nice")
+    assert [e.contact_id for e in effects if isinstance(e, StartCall)] == ["tom"]
+
+
+def test_pardon_repeats_the_last_sentence_slower_and_louder(manager: DialogueManager) -> None:
+    first = spoken(manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0))[0]
+    repeated = spoken(hear(manager, "Pardon? I didn't catch that"))
+    assert len(repeated) == 1
+    assert repeated[0].text == first.text and repeated[0].act == first.act
+    assert repeated[0].rate_wpm < first.rate_wpm and repeated[0].volume > first.volume
+
+
+def test_small_talk_offers_the_likeliest_topic_and_never_an_avoided_one(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    effects = hear(manager, "Very well, thank you")
+    assert acts(effects) == ["wellbeing.glad", "smalltalk.offer_topic"]
+    assert "topic=gardening" in spoken(effects)[1].text
+    assert all("war" not in s.text for s in spoken(effects))
+
+
+def test_unanswered_reminder_is_mentioned_when_the_resident_next_engages(manager: DialogueManager) -> None:
+    manager.on_reminder_unanswered("r/x", PERSON, "Amlodipine", T0)
+    effects = manager.on_engagement(PERSON, True, T0 + dt.timedelta(hours=1))
+    assert "medication.missed_notice" in acts(effects)
+
+
+def test_a_reminder_during_a_call_is_deferred_not_spoken(manager: DialogueManager) -> None:
+    manager.on_call_connected(PERSON)
+    effects = manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    assert spoken(effects) == []
+    assert [e.answer for e in effects if isinstance(e, ReportReminderAnswer)] == [Answer.LATER]
+    after = manager.on_call_finished(PERSON, "tom", CallOutcome.ANSWERED, T0 + dt.timedelta(minutes=5))
+    assert acts(after) == ["call.ended"]
+
+
+def test_idle_session_ends_after_the_timeout(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    hear(manager, "Very well, thank you")
+    hear(manager, "No")   # declines the topic: nothing is pending any more
+    later = T0 + dt.timedelta(minutes=10)
+    ended = [e for e in manager.tick(later) if isinstance(e, SessionChanged)]
+    assert len(ended) == 1 and not ended[0].started and ended[0].reason == "timeout"
