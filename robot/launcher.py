@@ -126,7 +126,7 @@ class Launcher:
             self._signal_group(child, signal.SIGKILL)
         for child in self._wait_for_groups(remaining, self._stop_timeout_s):
             self._warn(f"process group {child.process.pid} of node {child.command.name!r} survived SIGKILL")
-        pass
+        self._remove_dead_shm_files()
 
     def _spawn(self, command: NodeCommand) -> _Child:
         log_path = self.log_path(command.name)

@@ -8,6 +8,8 @@ staff alerts and its own deadlines (unanswered-question timeouts) for the simula
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 from collections import deque
 from functools import partial
@@ -39,8 +41,8 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability
 
 
 class DialogueNode(Node):
-    def __init__(self) -> None:
-        super().__init__("dialogue")
+    def __init__(self, **node_options: Any) -> None:
+        super().__init__("dialogue", **node_options)
         home = load_home_from_parameters(self)
         profiles_dir = self.get_parameter("profiles_dir").value
         policy = DialoguePolicy(

@@ -6,6 +6,8 @@ The telephone backend is chosen by `phone_backend`: `simulated` reaches the simu
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 from dataclasses import dataclass
 
@@ -44,8 +46,8 @@ class _ActiveCall:
 
 
 class FamilyCallNode(Node):
-    def __init__(self) -> None:
-        super().__init__("family_call")
+    def __init__(self, **node_options: Any) -> None:
+        super().__init__("family_call", **node_options)
         self._home = load_home_from_parameters(self)
         backend = declare(self, "phone_backend", "simulated", "telephone backend: simulated", read_only=True)
         if backend != "simulated":

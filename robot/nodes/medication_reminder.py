@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from carebot_interfaces.msg import Alert, Deadlines, Reminder, ReminderResponse
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from robot.adapters.reminder_state import SqliteReminderStore
-from robot.adapters.yaml_profiles import load_home
 from robot.core.alerts import StaffAlert
 from robot.core.medication import Changes, ReminderPolicy, ReminderTracker, local_date
+from robot.nodes.common import load_home_from_parameters
 from robot.nodes.convert.alerts import alert_to_msg
 from robot.nodes.convert.clock import to_datetime
 from robot.nodes.convert.reminders import answer_from_msg, deadlines_to_msg, reminder_to_msg
 from robot.nodes.params import declare
-from robot.paths import PROJECT_ROOT
+from robot.paths import RUNS_DIR
 from robot.rosenv import run_node
 
 EVENTS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
@@ -37,25 +35,14 @@ DEADLINES_PUBLISHED = 8                  # how many upcoming deadlines /schedule
 KEEP_FINISHED = dt.timedelta(days=2)     # finished reminders are forgotten after this
 
 
-def project_path(value: str) -> Path:
-    """A path parameter: relative paths are taken from the project root, whatever the working directory."""
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
-
-
 class MedicationReminderNode(Node):
     """Runs the reminder tracker on the node clock for the residents this robot serves."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("medication_reminder", **kwargs)
-        profiles_dir = declare(self, "profiles_dir", "profiles",
-                               "profiles folder with cultures/ and residents/ (path; relative to the project root)")
-        residents_dir = declare(self, "residents_dir", "",
-                                "folder of resident profiles (path); empty = <profiles_dir>/residents")
-        residents = declare(self, "residents", Parameter.Type.STRING_ARRAY,
-                            "person ids of the residents to remind; unset or empty = all")
-        state_file = declare(self, "state_file", "runs/medication_reminder.sqlite",
-                             "SQLite file keeping reminder states across restarts (path; relative to the project root)")
+        self._home = load_home_from_parameters(self)
+        state_file = declare(self, "state_file", str(RUNS_DIR / "medication_reminder.sqlite"),
+                             "SQLite file keeping reminder states across restarts (path)", read_only=True)
         policy = ReminderPolicy(
             snooze_minutes=declare(self, "snooze_minutes", 15.0,
                                    "wait before asking again after 'later', a refusal or no answer (min)", 1.0, 240.0),
@@ -66,9 +53,7 @@ class MedicationReminderNode(Node):
                                         "a dose overdue by more than this (downtime) is missed and staff "
                                         "alerted; within it, it is prompted late (min)", 1.0, 720.0),
         )
-        self._home = load_home(project_path(profiles_dir), project_path(residents_dir) if residents_dir else None,
-                               only=list(residents or []) or None)
-        self._store = SqliteReminderStore(project_path(state_file))
+        self._store = SqliteReminderStore(state_file)
         restored = [record for record in self._store.load() if record.dose.person_id in self._home.residents]
         self._tracker = ReminderTracker(policy, restored)
         self._scheduled_day: dict[str, dt.date] = {}
@@ -80,7 +65,7 @@ class MedicationReminderNode(Node):
         self.create_subscription(ReminderResponse, "/medication/responses", self._on_response, EVENTS_QOS)
         self.create_timer(TICK_PERIOD_S, self._on_tick)
         self.get_logger().info(f"reminding {len(self._home.residents)} residents; {len(restored)} reminders "
-                               f"restored from {project_path(state_file)}")
+                               f"restored from {state_file}")
 
     def _now(self) -> dt.datetime | None:
         """The node clock as UTC, or None while it is not running yet (sim time 0)."""

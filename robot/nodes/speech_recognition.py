@@ -7,6 +7,8 @@ speaks (/robot_speaking), so the robot never answers itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 from rclpy.duration import Duration
@@ -29,8 +31,8 @@ class _Hearing:
 
 
 class SpeechRecognitionNode(Node):
-    def __init__(self) -> None:
-        super().__init__("speech_recognition")
+    def __init__(self, **node_options: Any) -> None:
+        super().__init__("speech_recognition", **node_options)
         self._mode = declare(self, "mode", "text", "input: text (simulated residents' words on /sim/speech_in)",
                              read_only=True)
         if self._mode != "text":

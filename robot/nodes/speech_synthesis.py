@@ -7,6 +7,8 @@ reports progress, and can be cancelled (barge-in).
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections import deque
 
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
@@ -25,8 +27,8 @@ from robot.rosenv import run_node
 
 
 class SpeechSynthesisNode(Node):
-    def __init__(self) -> None:
-        super().__init__("speech_synthesis")
+    def __init__(self, **node_options: Any) -> None:
+        super().__init__("speech_synthesis", **node_options)
         self._mode = declare(self, "mode", "text", "output: text (announce and time the speech, no sound)",
                              read_only=True)
         if self._mode != "text":

@@ -30,6 +30,10 @@ NS_PER_S = 1_000_000_000
 PROGRESS_EVERY_S = 600.0
 DEADLINES_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
                            durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""Hearing /schedule/deadlines: every publisher's latest announcement, also those made before we started."""
+ANNOUNCE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
+"""Announcing on /schedule/deadlines: only the latest announcement counts."""
 FINAL_ACK_TIMEOUT = Duration(seconds=2)
 
 
@@ -39,6 +43,25 @@ def to_ns(stamp: TimeMsg) -> int:
 
 def to_msg(nanoseconds: int) -> TimeMsg:
     return TimeMsg(sec=nanoseconds // NS_PER_S, nanosec=nanoseconds % NS_PER_S)
+
+
+class DeadlineAnnouncer:
+    """Publishes a node's pending deadlines on /schedule/deadlines (latched) whenever they change."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+        self._publisher = node.create_publisher(Deadlines, "/schedule/deadlines", ANNOUNCE_QOS)
+        self._announced: list[int] | None = None
+
+    def announce(self, deadlines: Sequence[int]) -> None:
+        """`deadlines` in sim nanoseconds; published only when different from the last announcement."""
+        ordered = sorted(deadlines)
+        if ordered == self._announced:
+            return
+        self._announced = ordered
+        message = Deadlines(source=self._node.get_name(), deadlines=[to_msg(t) for t in ordered])
+        message.header.stamp = self._node.get_clock().now().to_msg()
+        self._publisher.publish(message)
 
 
 class ClockPlan:

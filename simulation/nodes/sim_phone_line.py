@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from carebot_interfaces.msg import Deadlines, PhoneSignal
+from carebot_interfaces.msg import PhoneSignal
 from rclpy.node import Node
 
 from robot.nodes.common import load_home_from_parameters
 from robot.nodes.params import declare
 from robot.rosenv import run_node
-from simulation.nodes.sim_clock import DEADLINES_QOS, NS_PER_S, to_msg
+from simulation.nodes.sim_clock import NS_PER_S, DeadlineAnnouncer, to_msg
 from simulation.scenario import ADDRESS_SCHEMES, PhoneAnswer, PhoneLine, check_references, read_scenario
 
 CHECK_PERIOD_S = 0.1
-TERMINAL = frozenset({PhoneSignal.ENDED, PhoneSignal.BUSY, PhoneSignal.NO_ANSWER, PhoneSignal.DECLINED,
-                      PhoneSignal.FAILED})
 
 
 @dataclass(frozen=True)
@@ -46,11 +44,12 @@ class Exchange:
         self._addresses = addresses
         self._setup = setup_ns
         self._plans: dict[str, list[LineEvent]] = {}
+        self._rejected: list[LineEvent] = []
 
     def dial(self, call_id: str, address: str, now_ns: int) -> None:
         if call_id in self._plans or not call_id:
-            self._plans[f"{call_id}#duplicate"] = [
-                LineEvent(now_ns, call_id, address, PhoneSignal.FAILED, "call id already in use or empty")]
+            self._rejected.append(
+                LineEvent(now_ns, call_id, address, PhoneSignal.FAILED, "call id empty or already in use"))
             return
         self._plans[call_id] = self._plan(call_id, address, now_ns + self._setup)
 
@@ -64,16 +63,16 @@ class Exchange:
 
     def due(self, now_ns: int) -> list[LineEvent]:
         """The signals due by `now_ns`, in time order; a call is forgotten after its last signal."""
-        events: list[LineEvent] = []
-        for key, plan in list(self._plans.items()):
+        events, self._rejected = self._rejected, []
+        for call_id, plan in list(self._plans.items()):
             while plan and plan[0].at <= now_ns:
                 events.append(plan.pop(0))
             if not plan:
-                del self._plans[key]
+                del self._plans[call_id]
         return sorted(events, key=lambda event: event.at)
 
     def deadlines(self) -> list[int]:
-        return sorted(event.at for plan in self._plans.values() for event in plan)
+        return sorted(event.at for events in (self._rejected, *self._plans.values()) for event in events)
 
     def _plan(self, call_id: str, address: str, connect_at: int) -> list[LineEvent]:
         def event(offset_s: float, signal: int, detail: str = "") -> LineEvent:
@@ -108,9 +107,8 @@ class SimPhoneLineNode(Node):
         addresses = {contact.address for person_id in scenario.person_ids
                      for contact in home.resident(person_id).contacts}
         self._exchange = Exchange(scenario.phone_line, addresses, round(setup_s * NS_PER_S))
-        self._announced: list[int] | None = None
+        self._deadlines = DeadlineAnnouncer(self)
         self._events = self.create_publisher(PhoneSignal, "/sim/phone_line/events", 50)
-        self._deadlines = self.create_publisher(Deadlines, "/schedule/deadlines", DEADLINES_QOS)
         self.create_subscription(PhoneSignal, "/sim/phone_line/requests", self._on_request, 50)
         self.create_timer(CHECK_PERIOD_S, self._on_check)
 
@@ -133,12 +131,7 @@ class SimPhoneLineNode(Node):
                                   detail=event.detail)
             message.header.stamp = to_msg(event.at)
             self._events.publish(message)
-        deadlines = self._exchange.deadlines()
-        if deadlines != self._announced:
-            self._announced = deadlines
-            announcement = Deadlines(source=self.get_name(), deadlines=[to_msg(t) for t in deadlines])
-            announcement.header.stamp = now.to_msg()
-            self._deadlines.publish(announcement)
+        self._deadlines.announce(self._exchange.deadlines())
 
 
 def main(args: Sequence[str] | None = None) -> None:

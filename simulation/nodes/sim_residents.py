@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from carebot_interfaces.msg import Deadlines, EngagementLevel, RobotSpeech, SimulatedUtterance
+from carebot_interfaces.msg import EngagementLevel, RobotSpeech, SimulatedUtterance
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
@@ -23,7 +23,7 @@ from robot.core.speech_timing import utterance_duration
 from robot.nodes.common import load_home_from_parameters
 from robot.nodes.params import declare
 from robot.rosenv import run_node
-from simulation.nodes.sim_clock import DEADLINES_QOS, NS_PER_S, to_msg
+from simulation.nodes.sim_clock import NS_PER_S, DeadlineAnnouncer
 from simulation.scenario import Action, Event, Scenario, check_references, epoch_ns, read_scenario
 
 CHECK_PERIOD_S = 0.1
@@ -141,13 +141,12 @@ class SimResidentsNode(Node):
         scenario = read_scenario(Path(scenario_path))
         check_references(scenario, home)
         self._script = ResidentsScript(scenario, home)
-        self._announced: list[int] | None = None
+        self._deadlines = DeadlineAnnouncer(self)
         self._engagement = {
             person_id: self.create_publisher(
                 EngagementLevel, f"/humans/persons/{person_id}/engagement_status", ENGAGEMENT_QOS)
             for person_id in scenario.person_ids}
         self._speech = self.create_publisher(SimulatedUtterance, "/sim/speech_in", 50)
-        self._deadlines = self.create_publisher(Deadlines, "/schedule/deadlines", DEADLINES_QOS)
         self.create_subscription(RobotSpeech, "/speech_synthesis/spoken", self._on_robot_speech, 50)
         self.create_timer(CHECK_PERIOD_S, self._on_check)
         self.get_logger().info(f"scenario {scenario.name!r}: {len(scenario.residents)} residents, "
@@ -156,7 +155,7 @@ class SimResidentsNode(Node):
     def _on_robot_speech(self, msg: RobotSpeech) -> None:
         start = msg.header.stamp.sec * NS_PER_S + msg.header.stamp.nanosec
         self._script.robot_spoke(msg.person_id, msg.act, start, msg.duration_s)
-        self._announce()
+        self._deadlines.announce(self._script.deadlines())
 
     def _on_check(self) -> None:
         now = self.get_clock().now()
@@ -171,17 +170,7 @@ class SimResidentsNode(Node):
                                                duration_s=output.duration_s)
                 utterance.header.stamp = now.to_msg()
                 self._speech.publish(utterance)
-            self.get_logger().debug(f"{output}")
-        self._announce()
-
-    def _announce(self) -> None:
-        """Publish the pending answer times whenever they change."""
-        deadlines = self._script.deadlines()
-        if deadlines != self._announced:
-            self._announced = deadlines
-            message = Deadlines(source=self.get_name(), deadlines=[to_msg(t) for t in deadlines])
-            message.header.stamp = self.get_clock().now().to_msg()
-            self._deadlines.publish(message)
+        self._deadlines.announce(self._script.deadlines())
 
 
 def main(args: Sequence[str] | None = None) -> None:
