@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from robot.adapters.yaml_profiles import load_home
 from robot.core.acts import ACTS
 from robot.core.profile import Consent, Home
 from robot.paths import PROFILES_DIR
@@ -418,11 +419,9 @@ def read_scenario(path: Path | str) -> Scenario:
 def load_scenario_and_home(path: Path | str, profiles_dir: Path = PROFILES_DIR,
                            residents_dir: Path | None = None) -> tuple[Scenario, Home]:
     """A scenario file and the profiles of its residents, checked against each other."""
-    from robot.adapters.yaml_profiles import load_home
-
     scenario = read_scenario(path)
     home = load_home(Path(profiles_dir), Path(residents_dir) if residents_dir else None,
-                     only=[rid for rid in scenario.person_ids])
+                     only=scenario.person_ids)
     check_references(scenario, home)
     return scenario, home
 

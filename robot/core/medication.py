@@ -245,9 +245,6 @@ class ReminderTracker:
         self.policy = policy
         self._records = {record.dose.reminder_id: record for record in records}
 
-    def __contains__(self, reminder_id: object) -> bool:
-        return reminder_id in self._records
-
     def record(self, reminder_id: str) -> ReminderRecord:
         try:
             return self._records[reminder_id]
@@ -312,14 +309,14 @@ class ReminderTracker:
                        effects=tuple(effect for _, effects in steps for effect in effects))
 
     def _step(self, record: ReminderRecord, deadline: dt.datetime, now: dt.datetime) -> Step:
+        if now - deadline > dt.timedelta(minutes=self.policy.late_window_minutes):
+            return self._missed(record, deadline, now)
         if record.state is ReminderState.DUE:
             return self._unconfirmed(record, Answer.NO_ANSWER, now)
         return self._prompt(record, deadline, now)
 
     def _prompt(self, record: ReminderRecord, deadline: dt.datetime, now: dt.datetime) -> Step:
         lateness = now - deadline
-        if lateness > dt.timedelta(minutes=self.policy.late_window_minutes):
-            return self._missed(record, deadline, now)
         number = record.attempt + 1
         new = replace(record, state=ReminderState.DUE,
                       deadline=now + dt.timedelta(seconds=self.policy.answer_timeout_s),
@@ -346,11 +343,13 @@ class ReminderTracker:
         return new, effects
 
     def _missed(self, record: ReminderRecord, deadline: dt.datetime, now: dt.datetime) -> Step:
-        new = replace(record, state=ReminderState.MISSED, deadline=None)
+        """The robot was away (e.g. not running) from `deadline` until `now`, beyond the late window."""
+        new = replace(record, state=ReminderState.MISSED, deadline=None,
+                      attempts=_close(record.attempts, Answer.NO_ANSWER, deadline))
         reason = f"the robot could not prompt between {_clock(new, deadline)} and {_clock(new, now)}"
         if new.attempts:
             reason += f" (before: {_history(new)})"
-        return new, [_update(new, reason, now), _alert(new, f"not offered: {reason}", now)]
+        return new, [_update(new, reason, now), _alert(new, f"missed: {reason}", now)]
 
     def _taken(self, record: ReminderRecord, now: dt.datetime) -> Step:
         new = replace(record, state=ReminderState.TAKEN, deadline=None,

@@ -80,8 +80,10 @@ class DialogueNode(Node):
         self.create_timer(0.1, self._tick)
 
     def destroy_node(self) -> None:
-        self._say.destroy()
-        self._place_call.destroy()
+        if hasattr(self, "_say"):  # rclpy also destroys nodes whose __init__ failed
+            self._say.destroy()
+        if hasattr(self, "_place_call"):  # rclpy also destroys nodes whose __init__ failed
+            self._place_call.destroy()
         super().destroy_node()
 
     def _now(self) -> dt.datetime:

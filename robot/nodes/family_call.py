@@ -64,7 +64,8 @@ class FamilyCallNode(Node):
         self.create_timer(0.1, self._watch_calls)
 
     def destroy_node(self) -> None:
-        self._server.destroy()
+        if hasattr(self, "_server"):  # rclpy also destroys nodes whose __init__ failed
+            self._server.destroy()
         super().destroy_node()
 
     def _now(self) -> dt.datetime:

@@ -49,7 +49,8 @@ class SpeechSynthesisNode(Node):
         self._speaking_pub.publish(Bool(data=False))
 
     def destroy_node(self) -> None:
-        self._server.destroy()
+        if hasattr(self, "_server"):  # rclpy also destroys nodes whose __init__ failed
+            self._server.destroy()
         super().destroy_node()
 
     @staticmethod

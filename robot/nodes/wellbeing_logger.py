@@ -64,6 +64,7 @@ class WellbeingLoggerNode(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("wellbeing_logger", **kwargs)
+        self._store: WellbeingStore | None = None   # rclpy destroys half-built nodes too (on context shutdown)
         database = project_path(declare(self, "database", "runs/wellbeing.db",
                                         "SQLite file to append to (path; relative to the project root)"))
         profiles_dir = project_path(declare(self, "profiles_dir", "profiles",
@@ -73,23 +74,24 @@ class WellbeingLoggerNode(Node):
         residents = declare(self, "residents", Parameter.Type.STRING_ARRAY,
                             "person ids of the residents this robot serves; unset or empty = all")
         home = load_home(profiles_dir, project_path(residents_dir) if residents_dir else None,
-                         only=list(residents or []) or None)
+                         only=tuple(residents or ()))
         self._consents: dict[str, Consent] = {pid: profile.consent for pid, profile in home.residents.items()}
         database.parent.mkdir(parents=True, exist_ok=True)
-        self._store: WellbeingStore = SqliteWellbeingStore(database)
+        store = self._store = SqliteWellbeingStore(database)
         self._database = database
         self._written = 0
         self._withheld = 0   # dropped for consent
         self._rejected = 0   # messages that make no sense (unknown enum values)
         self._failed = 0     # records the database refused
         for topic, message_type, to_record in LOGGED_TOPICS:
-            self.create_subscription(message_type, topic, self._logger_for(topic, to_record), LOG_QOS)
+            self.create_subscription(message_type, topic, self._logger_for(topic, to_record, store), LOG_QOS)
         self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
         self.get_logger().info(f"logging {len(LOGGED_TOPICS)} topics for {len(self._consents)} residents "
                                f"to {database}")
 
-    def _logger_for(self, topic: str, to_record: Callable[[Any], Record]) -> Callable[[Any], None]:
+    def _logger_for(self, topic: str, to_record: Callable[[Any], Record],
+                    store: WellbeingStore) -> Callable[[Any], None]:
         def log(msg: Any) -> None:
             try:
                 record = to_record(msg)
@@ -97,16 +99,16 @@ class WellbeingLoggerNode(Node):
                 self._rejected += 1
                 self.get_logger().error(f"{topic}: message not logged: {error}")
                 return
-            self._append(record)
+            self._append(store, record)
         return log
 
-    def _append(self, record: Record) -> None:
+    def _append(self, store: WellbeingStore, record: Record) -> None:
         kept = redact_for_consent(record, self._consents.get(person_of(record), Consent.NONE))
         if kept is None:
             self._withheld += 1
             return
         try:
-            self._store.append(kept)
+            store.append(kept)
         except StoreError as error:
             self._failed += 1
             self.get_logger().error(str(error))
@@ -127,7 +129,9 @@ class WellbeingLoggerNode(Node):
         self._diagnostics.publish(DiagnosticArray(header=header, status=[status]))
 
     def destroy_node(self) -> None:
-        self._store.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         super().destroy_node()
 
 

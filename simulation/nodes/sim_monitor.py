@@ -27,7 +27,7 @@ from robot.nodes.common import load_home_from_parameters
 from robot.nodes.convert.clock import is_zero, to_datetime
 from robot.nodes.params import declare
 from robot.rosenv import run_node
-from simulation.nodes.sim_residents import ENGAGEMENT_QOS
+from simulation.nodes.sim_residents import ENGAGEMENT_QOS, topic_id
 from simulation.scenario import Scenario, check_references, read_scenario
 
 REMINDER_STATES = {Reminder.DUE: "due", Reminder.TAKEN: "taken", Reminder.DECLINED: "declined",
@@ -135,10 +135,10 @@ class SimMonitorNode(Node):
     def _follow(self, person_id: str) -> None:
         lines = self._lines
         self.create_subscription(
-            LiveSpeech, f"/humans/voices/{person_id}/speech",
+            LiveSpeech, f"/humans/voices/{topic_id(person_id)}/speech",
             lambda m: self._emit(lines.resident_speech(self._when(m.header.stamp), person_id, m)), 50)
         self.create_subscription(
-            EngagementLevel, f"/humans/persons/{person_id}/engagement_status",
+            EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status",
             lambda m: self._emit(lines.engagement(self._when(m.header.stamp), person_id, m)), ENGAGEMENT_QOS)
 
     def _when(self, stamp: TimeMsg) -> dt.datetime:

@@ -32,6 +32,11 @@ ENGAGEMENT_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
 """Latched: a node that starts late still learns who is engaged."""
 
 
+def topic_id(person_id: str) -> str:
+    """A person or voice id as it appears in a topic name (ROS names allow no '-': r-3f9a1c -> r_3f9a1c)."""
+    return person_id.replace("-", "_")
+
+
 @dataclass(frozen=True)
 class Engage:
     person_id: str
@@ -144,7 +149,7 @@ class SimResidentsNode(Node):
         self._deadlines = DeadlineAnnouncer(self)
         self._engagement = {
             person_id: self.create_publisher(
-                EngagementLevel, f"/humans/persons/{person_id}/engagement_status", ENGAGEMENT_QOS)
+                EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status", ENGAGEMENT_QOS)
             for person_id in scenario.person_ids}
         self._speech = self.create_publisher(SimulatedUtterance, "/sim/speech_in", 50)
         self.create_subscription(RobotSpeech, "/speech_synthesis/spoken", self._on_robot_speech, 50)

@@ -220,6 +220,8 @@ ECHO_NODE = """
 
 @pytest.mark.ros
 def test_rclpy_reads_the_rendered_parameters_with_the_declared_types(tmp_path: Path) -> None:
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "echo.yaml").write_text("/echo:\n  ros__parameters:\n    count: 1\n    label: x\n")
     graph = load_graph(write_graph(tmp_path, """
         echo:
           module: robot.nodes.echo
@@ -236,7 +238,6 @@ def test_rclpy_reads_the_rendered_parameters_with_the_declared_types(tmp_path: P
             locales: [en-GB, "true", ja]
             weights: [0.5, 1.5]
         """.replace("/node.yaml", "/echo.yaml")))
-    (tmp_path / "params" / "echo.yaml").write_text("/echo:\n  ros__parameters:\n    count: 1\n")
     script = tmp_path / "echo.py"
     script.write_text(textwrap.dedent(ECHO_NODE))
     command = node_command(graph.node("echo"), run_context(tmp_path / "run"), simulation=True)

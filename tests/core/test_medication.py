@@ -185,9 +185,19 @@ def test_after_downtime_beyond_the_late_window_the_dose_is_missed_and_staff_aler
     changes = tracker.tick(utc(MONDAY, 10, 5))
     assert updates(changes.effects) == [(ReminderState.MISSED, 0)]
     [alert] = alerts(changes.effects)
-    assert alert.summary == ("Resident r01: Amlodipine 5 mg tablet due 08:00 not offered: "
+    assert alert.summary == ("Resident r01: Amlodipine 5 mg tablet due 08:00 missed: "
                              "the robot could not prompt between 08:00 and 10:05")
     assert tracker.next_deadline() == utc(MONDAY, 12)
+
+
+def test_after_downtime_while_waiting_for_an_answer_the_dose_is_missed() -> None:
+    tracker = tracker_for(resident(medication("08:00")))
+    tracker.tick(utc(MONDAY, 8))
+    restarted = ReminderTracker(ReminderPolicy(), tracker.records())
+    changes = restarted.tick(utc(MONDAY, 11))
+    assert updates(changes.effects) == [(ReminderState.MISSED, 1)]
+    assert alerts(changes.effects)[0].summary.endswith(
+        "missed: the robot could not prompt between 08:01 and 11:00 (before: no answer at 08:00)")
 
 
 def test_restored_records_carry_on_where_they_stopped() -> None:

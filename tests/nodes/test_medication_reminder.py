@@ -215,3 +215,18 @@ def test_nothing_happens_before_the_clock_runs(harness: Harness) -> None:
     harness.start()
     harness.spin(30)
     assert harness.reminders == [] and harness.deadlines == []
+
+
+def test_reminders_and_alerts_survive_the_round_trip_through_messages() -> None:
+    from robot.core.alerts import AlertCategory, Severity, StaffAlert
+    from robot.core.medication import Dose, ReminderState, ReminderUpdate
+    from robot.nodes.convert.alerts import alert_from_msg, alert_to_msg
+    from robot.nodes.convert.reminders import reminder_from_msg, reminder_to_msg
+
+    dose = Dose(RID, "r-0d05e1", "levothyroxine", "levothyroxine", "one 50 microgram tablet", at(8))
+    snoozed = ReminderUpdate(dose, ReminderState.SNOOZED, 1, at(8, 16), "no answer; asking again at 08:16", at(8, 1))
+    taken = ReminderUpdate(dose, ReminderState.TAKEN, 2, None, "taken", at(8, 16, 20.25))
+    assert [reminder_from_msg(reminder_to_msg(update)) for update in (snoozed, taken)] == [snoozed, taken]
+    alert = StaffAlert(f"medication/{RID}", "r-0d05e1", Severity.WARNING, AlertCategory.MEDICATION,
+                       "not confirmed", {"reminder_id": RID, "attempts": "3"}, at(8, 32, 0.5))
+    assert alert_from_msg(alert_to_msg(alert)) == alert

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +40,9 @@ SPIN_LIMIT = 300                  # spin_once calls of at most 0.05 s before a t
 
 @dataclass(frozen=True)
 class Residents:
-    """A copy of the shipped profiles in which three residents have the consent the test needs."""
+    """Copies of three shipped resident profiles, given the consent the test needs."""
 
-    profiles_dir: Path
+    residents_dir: Path
     full: str
     metrics: str
     none: str
@@ -51,26 +50,26 @@ class Residents:
 
 @pytest.fixture
 def residents(tmp_path: Path) -> Residents:
-    profiles = tmp_path / "profiles"
-    shutil.copytree(PROFILES_DIR / "cultures", profiles / "cultures")
-    (profiles / "residents").mkdir()
+    folder = tmp_path / "residents"
+    folder.mkdir()
     chosen = sorted((PROFILES_DIR / "residents").glob("*.yaml"))[:3]
     for source, consent in zip(chosen, ("full", "metrics", "none"), strict=True):
         text, count = re.subn(r"(?m)^consent:.*$", f"consent: {consent}", source.read_text(encoding="utf-8"))
         assert count == 1, f"{source}: expected one top-level consent line"
-        (profiles / "residents" / source.name).write_text(text, encoding="utf-8")
-    return Residents(profiles, *(path.stem for path in chosen))
+        (folder / source.name).write_text(text, encoding="utf-8")
+    return Residents(folder, *(path.stem for path in chosen))
 
 
 class Graph:
     """The logger under test plus a driver node that publishes /clock and the logged topics."""
 
-    def __init__(self, context: Any, database: Path, profiles: Path) -> None:
+    def __init__(self, context: Any, database: Path, residents_dir: Path) -> None:
         self.database = database
         self.logger = WellbeingLoggerNode(context=context, parameter_overrides=[
             Parameter("use_sim_time", value=True),
             Parameter("database", value=str(database)),
-            Parameter("profiles_dir", value=str(profiles)),
+            Parameter("profiles_dir", value=str(PROFILES_DIR)),
+            Parameter("residents_dir", value=str(residents_dir)),
         ])
         self.driver = Node("wellbeing_logger_test_driver", context=context)
         self.executor = SingleThreadedExecutor(context=context)
@@ -114,7 +113,7 @@ class Graph:
 
 @pytest.fixture
 def graph(ros_context: Any, tmp_path: Path, residents: Residents) -> Iterator[Graph]:
-    graph = Graph(ros_context, tmp_path / "runs" / "wellbeing.db", residents.profiles_dir)
+    graph = Graph(ros_context, tmp_path / "runs" / "wellbeing.db", residents.residents_dir)
     try:
         yield graph
     finally:

@@ -1,0 +1,612 @@
+"""The profiles folder (culture templates, residents, phrase banks) read from YAML and checked strictly.
+
+Files are composed into PyYAML's node tree rather than loaded, so every problem names its line:
+"profiles/residents/r-3f9a1c.yaml:12: medication[0].times[1]: expected HH:MM 24-hour time, got '8am'".
+Unknown and duplicate keys, wrong types, out-of-range numbers, bad times and time zones and broken
+references between files are all errors. Scalars are read from their source text, so an unquoted 18:00
+(a base-60 integer to YAML 1.1) means what staff wrote.
+
+Layout: <profiles>/cultures/<culture id>.yaml, <profiles>/residents/<person id>.yaml,
+<profiles>/phrases/<language>.yaml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from robot.core.acts import ACTS, min_variants
+from robot.core.phrases import REQUIRED_WORDS, LanguagePhrases, PhraseBank, template_slots
+from robot.core.profile import (
+    ADDRESS_FORMS, GESTURES, WEEKDAYS, Consent, Contact, CultureTemplate, Formality, Greeting, Home,
+    Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Source, SpeechStyle, TimeWindow,
+    TopicEntry, TopicInterest, parse_clock_time, parse_time_window, parse_weekdays, resolve_resident,
+)
+
+PERSON_ID = re.compile(r"r-[0-9a-f]{6}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_LOCALE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_ADDRESS = re.compile(r"(sip|tel):\S+")
+_NULL = "tag:yaml.org,2002:null"
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_BOOL = "tag:yaml.org,2002:bool"
+_PERSON_SOURCES = (Source.PERSON_ANSWER.value, Source.STAFF_ENTRY.value)
+_T = TypeVar("_T")
+
+
+def _at(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if parent else key
+
+
+def _describe(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return "nothing" if node.tag == _NULL else repr(node.value)
+
+
+class _Reader:
+    """Reads one file's node tree and records every problem, rather than stopping at the first.
+
+    A reading method given None (a key already reported missing) or a bad value returns None; callers
+    build domain objects only when `ok`, so Nones never escape.
+    """
+
+    def __init__(self, path: Path, errors: list[ProfileError]) -> None:
+        self.path = path
+        self.errors = errors
+        self._errors_before = len(errors)
+
+    @property
+    def ok(self) -> bool:
+        """No problem recorded for this file yet."""
+        return len(self.errors) == self._errors_before
+
+    def fail(self, node: Node | None, field: str, expected: str, got: str | None = None) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.errors.append(ProfileError(str(self.path), field, expected, got=got, line=line))
+
+    def root(self) -> Node | None:
+        try:
+            node = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            self.errors.append(ProfileError(str(self.path), "(file)", f"valid YAML ({exc.problem})", line=line))
+            return None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            self.fail(None, "(file)", "a readable UTF-8 YAML file", str(exc))
+            return None
+        if node is None:
+            self.fail(None, "(file)", "a mapping of fields", "an empty file")
+        return node
+
+    def entries(self, node: Node | None, field: str) -> dict[str, tuple[ScalarNode, Node]]:
+        """A mapping whose keys are data (topic ids, act names): key -> (key node, value node)."""
+        if node is None or node.tag == _NULL:
+            return {}
+        if not isinstance(node, MappingNode):
+            self.fail(node, field or "(file)", "a mapping of fields", _describe(node))
+            return {}
+        found: dict[str, tuple[ScalarNode, Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _NULL:
+                self.fail(key_node, field or "(file)", "a plain name as key", _describe(key_node))
+            elif key_node.value in found:
+                self.fail(key_node, _at(field, key_node.value), "each key only once", "a second one")
+            else:
+                found[key_node.value] = (key_node, value_node)
+        return found
+
+    def fields(self, node: Node | None, field: str, required: Sequence[str],
+               optional: Sequence[str] = ()) -> dict[str, Node]:
+        """A mapping with a fixed set of keys; a null optional value counts as left out."""
+        if node is None:
+            return {}
+        values: dict[str, Node] = {}
+        known = [*required, *optional]
+        for key, (key_node, value_node) in self.entries(node, field).items():
+            if key not in known:
+                self.fail(key_node, _at(field, key), f"one of the keys {', '.join(known)}", repr(key))
+            elif not (key in optional and value_node.tag == _NULL):
+                values[key] = value_node
+        if isinstance(node, MappingNode) or node.tag == _NULL:
+            for key in required:
+                if key not in values:
+                    self.fail(node, _at(field, key), "a value (this key is required)", "nothing")
+        return values
+
+    def items(self, node: Node | None, field: str) -> list[tuple[str, Node]]:
+        """A list as (field path with index, item node) pairs."""
+        if node is None:
+            return []
+        if not isinstance(node, SequenceNode):
+            self.fail(node, field, "a list", _describe(node))
+            return []
+        return [(f"{field}[{index}]", item) for index, item in enumerate(node.value)]
+
+    def text(self, node: Node | None, field: str, pattern: re.Pattern[str] | None = None,
+             expected: str = "text") -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode) or node.tag == _NULL:
+            self.fail(node, field, expected, _describe(node))
+            return None
+        if not node.value.strip():
+            self.fail(node, field, expected, "empty text")
+            return None
+        if pattern is not None and not pattern.fullmatch(node.value):
+            self.fail(node, field, expected, repr(node.value))
+            return None
+        return node.value
+
+    def texts(self, node: Node | None, field: str, pattern: re.Pattern[str] | None = None,
+              expected: str = "text", at_least: int = 0) -> tuple[str, ...]:
+        return self.each(node, field, lambda item, path: self.text(item, path, pattern, expected),
+                         expected, at_least)
+
+    def each(self, node: Node | None, field: str, read: Callable[[Node, str], _T | None], what: str,
+             at_least: int = 0) -> tuple[_T, ...]:
+        """Every readable item of a list, read by read(item node, item path)."""
+        items = self.items(node, field)
+        if isinstance(node, SequenceNode) and len(items) < at_least:
+            self.fail(node, field, f"at least {at_least} x {what}", str(len(items)))
+        return tuple(value for path, item in items if (value := read(item, path)) is not None)
+
+    def number(self, node: Node | None, field: str, low: float, high: float, unit: str = "") -> float | None:
+        if node is None:
+            return None
+        expected = f"a number from {low:g} to {high:g}" + (f" ({unit})" if unit else "")
+        if not isinstance(node, ScalarNode) or node.tag not in _NUMBER_TAGS:
+            self.fail(node, field, expected, _describe(node))
+            return None
+        value = float(SafeConstructor().construct_object(node))
+        if not low <= value <= high:
+            self.fail(node, field, expected, repr(node.value))
+            return None
+        return value
+
+    def boolean(self, node: Node | None, field: str) -> bool | None:
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode) or node.tag != _BOOL:
+            self.fail(node, field, "true or false", _describe(node))
+            return None
+        return bool(SafeConstructor().construct_object(node))
+
+    def choice(self, node: Node | None, field: str, choices: Iterable[str]) -> str | None:
+        options = list(choices)
+        return self.parsed(node, field, f"one of {', '.join(options)}",
+                           lambda raw: raw if raw in options else _reject(raw))
+
+    def parsed(self, node: Node | None, field: str, expected: str, parse: Callable[[str], _T]) -> _T | None:
+        """Text turned into a value by `parse`, whose ValueError is reported as `expected`."""
+        raw = self.text(node, field, expected=expected)
+        if raw is None:
+            return None
+        try:
+            return parse(raw)
+        except ValueError:
+            self.fail(node, field, expected, repr(raw))
+            return None
+
+    def clock(self, node: Node | None, field: str) -> dt.time | None:
+        return self.parsed(node, field, "HH:MM 24-hour time", parse_clock_time)
+
+    def window(self, node: Node | None, field: str) -> TimeWindow | None:
+        return self.parsed(node, field, "a time window HH:MM-HH:MM (24-hour)", parse_time_window)
+
+    def zone(self, node: Node | None, field: str) -> str | None:
+        return self.parsed(node, field, "an IANA time zone such as Europe/London", _check_zone)
+
+    def date(self, node: Node | None, field: str) -> dt.date | None:
+        return self.parsed(node, field, "a date YYYY-MM-DD", dt.date.fromisoformat)
+
+    def own_id(self, node: Node | None, field: str, value: str | None) -> None:
+        """Ids of cultures, residents and phrase banks must match their file name (so references work)."""
+        if value is not None and value != self.path.stem:
+            self.fail(node, field, f"the file name, {self.path.stem!r}", repr(value))
+
+
+def _reject(raw: str) -> str:
+    raise ValueError(raw)
+
+
+def _check_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(name) from exc
+    return name
+
+
+_TOPIC_ID = "a topic id (lowercase, _ between words)"
+_ITEM_ID = "an id (lowercase letters, digits, - or _)"
+
+
+def _speech_values(reader: _Reader, node: Node | None, field: str,
+                   required: bool) -> tuple[float | None, float | None, float | None]:
+    keys = ("rate_wpm", "volume", "end_of_speech_s")
+    values = reader.fields(node, field, keys if required else (), () if required else keys)
+    return (reader.number(values.get("rate_wpm"), f"{field}.rate_wpm", 60, 250, "words per minute"),
+            reader.number(values.get("volume"), f"{field}.volume", 0, 1, "of the loudspeaker's range"),
+            reader.number(values.get("end_of_speech_s"), f"{field}.end_of_speech_s", 0.2, 5, "seconds"))
+
+
+def _greeting_values(reader: _Reader, node: Node | None, field: str,
+                     required: bool) -> tuple[str | None, bool | None]:
+    keys = ("gesture", "formal")
+    values = reader.fields(node, field, keys if required else (), () if required else keys)
+    return (reader.choice(values.get("gesture"), f"{field}.gesture", sorted(GESTURES)),
+            reader.boolean(values.get("formal"), f"{field}.formal"))
+
+
+def _formality(reader: _Reader, node: Node | None) -> Formality | None:
+    return reader.parsed(node, "formality", "T (familiar) or V (polite)", Formality)
+
+
+def _observance(reader: _Reader, node: Node, path: str) -> Observance | None:
+    values = reader.fields(node, path, ("name", "kind", "when"))
+    kinds = ", ".join(kind.value for kind in ObservanceKind)
+    name = reader.text(values.get("name"), f"{path}.name")
+    kind = reader.parsed(values.get("kind"), f"{path}.kind", f"one of {kinds}", ObservanceKind)
+    when = reader.text(values.get("when"), f"{path}.when", expected="when it is kept, e.g. '25 December'")
+    return Observance(name, kind, when) if name and kind and when else None
+
+
+def _observances(reader: _Reader, node: Node | None) -> tuple[Observance, ...]:
+    return reader.each(node, "observances", lambda item, path: _observance(reader, item, path), "observance")
+
+
+def _culture_topics(reader: _Reader, node: Node | None) -> tuple[TopicInterest, ...]:
+    topics = []
+    for topic, (key_node, value_node) in reader.entries(node, "topics").items():
+        path = f"topics.{topic}"
+        likelihood = reader.number(value_node, path, 0, 1, "likelihood")
+        if reader.text(key_node, path, _SLUG, _TOPIC_ID) and likelihood is not None:
+            topics.append(TopicInterest(topic, likelihood))
+    return tuple(topics)
+
+
+_CULTURE_KEYS = ("id", "name", "locales", "greeting", "address_form", "formality", "topics",
+                 "sensitive_topics", "speech", "sources")
+
+
+def _culture(reader: _Reader, root: Node) -> CultureTemplate | None:
+    values = reader.fields(root, "", _CULTURE_KEYS, ("observances",))
+    culture_id = reader.text(values.get("id"), "id", _SLUG, "a culture id (lowercase, _ between words)")
+    reader.own_id(values.get("id"), "id", culture_id)
+    culture = CultureTemplate(
+        culture_id=culture_id,
+        name=reader.text(values.get("name"), "name"),
+        locales=reader.texts(values.get("locales"), "locales", _LOCALE, "locale such as en-GB", at_least=1),
+        greeting=Greeting(*_greeting_values(reader, values.get("greeting"), "greeting", required=True)),
+        address_form=reader.choice(values.get("address_form"), "address_form", sorted(ADDRESS_FORMS)),
+        topics=_culture_topics(reader, values.get("topics")),
+        sensitive_topics=reader.texts(values.get("sensitive_topics"), "sensitive_topics", _SLUG, _TOPIC_ID),
+        speech=SpeechStyle(*_speech_values(reader, values.get("speech"), "speech", required=True)),
+        sources=reader.texts(values.get("sources"), "sources", expected="published source", at_least=1),
+        formality=_formality(reader, values.get("formality")),
+        observances=_observances(reader, values.get("observances")),
+    )
+    return culture if reader.ok else None
+
+
+@dataclass(frozen=True)
+class _ResidentRecord:
+    """A resident file read without errors, with the nodes that cross-file checks point at."""
+
+    entry: ResidentEntry
+    path: Path
+    culture_node: Node
+    locale_node: Node
+
+
+class _IdCheck:
+    """Reports an id used twice within one list of a file."""
+
+    def __init__(self, reader: _Reader, what: str) -> None:
+        self._reader, self._what, self._seen = reader, what, set[str]()
+
+    def __call__(self, node: Node | None, field: str, value: str | None) -> str | None:
+        if value in self._seen:
+            self._reader.fail(node, field, f"a {self._what} id not used before in this file", repr(value))
+        elif value is not None:
+            self._seen.add(value)
+        return value
+
+
+def _contact(reader: _Reader, node: Node, path: str, unique: _IdCheck) -> Contact | None:
+    values = reader.fields(node, path, ("id", "name", "relation", "address", "timezone"),
+                           ("call_hours", "language"))
+    return Contact(
+        contact_id=unique(values.get("id"), f"{path}.id", reader.text(values.get("id"), f"{path}.id", _SLUG, _ITEM_ID)),
+        name=reader.text(values.get("name"), f"{path}.name"),
+        relation=reader.text(values.get("relation"), f"{path}.relation", _SLUG, "a relation such as daughter"),
+        address=reader.text(values.get("address"), f"{path}.address", _ADDRESS,
+                            "a sip: or tel: address such as sip:claire@family.example"),
+        timezone=reader.zone(values.get("timezone"), f"{path}.timezone"),
+        call_hours=reader.window(values.get("call_hours"), f"{path}.call_hours"),
+        language=reader.text(values.get("language"), f"{path}.language", _LANGUAGE,
+                             "a language code such as en") or "",
+    )
+
+
+def _medication(reader: _Reader, node: Node, path: str, unique: _IdCheck) -> Medication:
+    values = reader.fields(node, path, ("id", "name", "dose", "times"), ("weekdays", "with_food", "start", "end"))
+    days = reader.each(values.get("weekdays"), f"{path}.weekdays",
+                       lambda item, item_path: reader.choice(item, item_path, WEEKDAYS), "weekday", at_least=1)
+    return Medication(
+        medication_id=unique(values.get("id"), f"{path}.id",
+                             reader.text(values.get("id"), f"{path}.id", _SLUG, _ITEM_ID)),
+        name=reader.text(values.get("name"), f"{path}.name"),
+        dose=reader.text(values.get("dose"), f"{path}.dose", expected="the dose as the robot should say it"),
+        times=reader.each(values.get("times"), f"{path}.times", reader.clock, "time (HH:MM)", at_least=1),
+        weekdays=parse_weekdays(days) if "weekdays" in values else frozenset(range(7)),
+        with_food=bool(reader.boolean(values.get("with_food"), f"{path}.with_food")),
+        start=reader.date(values.get("start"), f"{path}.start"),
+        end=reader.date(values.get("end"), f"{path}.end"),
+    )
+
+
+def _topic_entries(reader: _Reader, node: Node | None, field: str,
+                   liked: frozenset[str] = frozenset()) -> tuple[TopicEntry, ...]:
+    found = []
+    for topic, (key_node, value_node) in reader.entries(node, field).items():
+        path = f"{field}.{topic}"
+        source = reader.choice(value_node, path, _PERSON_SOURCES)
+        if topic in liked:
+            reader.fail(key_node, path, "a topic that is not also in topics.liked", repr(topic))
+        elif reader.text(key_node, path, _SLUG, _TOPIC_ID) and source:
+            found.append(TopicEntry(topic, Source(source)))
+    return tuple(found)
+
+
+def _resident_topics(reader: _Reader, node: Node | None) -> tuple[tuple[TopicEntry, ...], tuple[TopicEntry, ...]]:
+    values = reader.fields(node, "topics", (), ("liked", "avoided"))
+    liked = _topic_entries(reader, values.get("liked"), "topics.liked")
+    avoided = _topic_entries(reader, values.get("avoided"), "topics.avoided", frozenset(t.topic for t in liked))
+    return liked, avoided
+
+
+_RESIDENT_REQUIRED = ("id", "preferred_name", "address_as", "culture", "locale", "timezone", "consent")
+_RESIDENT_OPTIONAL = ("hearing", "greeting", "formality", "topics", "observances", "life_story", "contacts",
+                      "medication", "quiet_hours")
+
+
+def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
+    values = reader.fields(root, "", _RESIDENT_REQUIRED, _RESIDENT_OPTIONAL)
+    person_id = reader.text(values.get("id"), "id", PERSON_ID, "a pseudonymous id: r- and 6 lowercase hex digits")
+    reader.own_id(values.get("id"), "id", person_id)
+    rate, volume, patience = _speech_values(reader, values.get("hearing"), "hearing", required=False)
+    gesture, formal = _greeting_values(reader, values.get("greeting"), "greeting", required=False)
+    liked, avoided = _resident_topics(reader, values.get("topics"))
+    contact_ids, medication_ids = _IdCheck(reader, "contact"), _IdCheck(reader, "medication")
+    entry = ResidentEntry(
+        person_id=person_id,
+        preferred_name=reader.text(values.get("preferred_name"), "preferred_name"),
+        address_as=reader.text(values.get("address_as"), "address_as"),
+        culture_id=reader.text(values.get("culture"), "culture", _SLUG, "a culture id such as british_english"),
+        locale=reader.text(values.get("locale"), "locale", _LOCALE, "a locale such as en-GB"),
+        timezone=reader.zone(values.get("timezone"), "timezone"),
+        rate_wpm=rate, volume=volume, end_of_speech_s=patience,
+        gesture=gesture, formal_greeting=formal, formality=_formality(reader, values.get("formality")),
+        liked_topics=liked, avoided_topics=avoided,
+        observances=_observances(reader, values["observances"]) if "observances" in values else None,
+        life_story=reader.texts(values.get("life_story"), "life_story", expected="short fact"),
+        contacts=reader.each(values.get("contacts"), "contacts",
+                             lambda item, path: _contact(reader, item, path, contact_ids), "contact"),
+        medications=reader.each(values.get("medication"), "medication",
+                                lambda item, path: _medication(reader, item, path, medication_ids), "medication"),
+        quiet_hours=reader.each(values.get("quiet_hours"), "quiet_hours", reader.window, "window"),
+        consent=reader.parsed(values.get("consent"), "consent", "none, metrics or full", Consent),
+    )
+    if not reader.ok:
+        return None
+    return _ResidentRecord(entry, reader.path, values["culture"], values["locale"])
+
+
+# ------------------------------------------------------------------------------------------ phrase banks
+
+def _braces(slots: Iterable[str]) -> str:
+    return " ".join(f"{{{slot}}}" for slot in sorted(slots)) or "no slots"
+
+
+def _variant(reader: _Reader, node: Node, path: str, act: str) -> str | None:
+    text = reader.text(node, path, expected="a phrase in double quotes")
+    if text is None:
+        return None
+    try:
+        used = template_slots(text)
+    except ValueError:
+        reader.fail(node, path, "braces only around slot names, like {address}", repr(text))
+        return None
+    if used - ACTS[act]:
+        reader.fail(node, path, f"only the slots of {act}: {_braces(ACTS[act])}", _braces(used - ACTS[act]))
+        return None
+    return text
+
+
+def _acts(reader: _Reader, node: Node | None) -> dict[str, tuple[str, ...]]:
+    acts = {}
+    entries = reader.entries(node, "acts")
+    for act, (key_node, value_node) in entries.items():
+        if act not in ACTS:
+            reader.fail(key_node, f"acts.{act}", "an act listed in robot/core/acts.py", repr(act))
+            continue
+        acts[act] = reader.each(value_node, f"acts.{act}", lambda item, path: _variant(reader, item, path, act),
+                                "variants", at_least=min_variants(act))
+    for act in ACTS:
+        if node is not None and act not in entries:
+            reader.fail(node, f"acts.{act}", f"at least {min_variants(act)} variants (every act needs phrases)",
+                        "nothing")
+    return acts
+
+
+def _word_table(reader: _Reader, node: Node | None, field: str, what: str) -> dict[str, str]:
+    table = {}
+    for key, (key_node, value_node) in reader.entries(node, field).items():
+        words = reader.text(value_node, f"{field}.{key}", expected=f"the words for this {what}")
+        if reader.text(key_node, f"{field}.{key}", _SLUG, f"a {what} id") and words:
+            table[key] = words
+    return table
+
+
+@dataclass(frozen=True)
+class _PhraseRecord:
+    phrases: LanguagePhrases
+    path: Path
+    topics_node: Node
+    relations_node: Node
+
+
+def _language_phrases(reader: _Reader, root: Node) -> _PhraseRecord | None:
+    values = reader.fields(root, "", ("language", "acts", "topics", "relations", "words"))
+    language = reader.text(values.get("language"), "language", _LANGUAGE, "a language code such as en")
+    reader.own_id(values.get("language"), "language", language)
+    words = reader.fields(values.get("words"), "words", sorted(REQUIRED_WORDS))
+    phrases = LanguagePhrases(
+        language=language,
+        acts=_acts(reader, values.get("acts")),
+        topics=_word_table(reader, values.get("topics"), "topics", "topic"),
+        relations=_word_table(reader, values.get("relations"), "relations", "relation"),
+        words={key: reader.text(node, f"words.{key}") for key, node in words.items()},
+    )
+    return _PhraseRecord(phrases, reader.path, values["topics"], values["relations"]) if reader.ok else None
+
+
+# ----------------------------------------------------------------------------------------- the whole tree
+
+@dataclass
+class _Tree:
+    cultures: dict[str, CultureTemplate] = field(default_factory=dict)
+    residents: list[_ResidentRecord] = field(default_factory=list)
+    phrases: dict[str, _PhraseRecord] = field(default_factory=dict)
+    phrase_files: set[str] = field(default_factory=set)
+    errors: list[ProfileError] = field(default_factory=list)
+
+
+def _read_folder(folder: Path, errors: list[ProfileError],
+                 read: Callable[[_Reader, Node], _T | None]) -> list[_T]:
+    if not folder.is_dir():
+        errors.append(ProfileError(str(folder), "(folder)", "a folder of .yaml files", got="no such folder"))
+        return []
+    results = []
+    for path in sorted(folder.glob("*.yaml")):
+        reader = _Reader(path, errors)
+        root = reader.root()
+        result = read(reader, root) if root is not None else None
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def _check_references(tree: _Tree) -> None:
+    for record in tree.residents:
+        reader = _Reader(record.path, tree.errors)
+        entry = record.entry
+        if entry.culture_id not in tree.cultures:
+            reader.fail(record.culture_node, "culture",
+                        f"a culture in profiles/cultures ({', '.join(sorted(tree.cultures))})", repr(entry.culture_id))
+        language = entry.locale.split("-")[0]
+        if language not in tree.phrase_files:
+            reader.fail(record.locale_node, "locale",
+                        f"a locale whose language has a phrase bank ({', '.join(sorted(tree.phrase_files))})",
+                        repr(entry.locale))
+
+
+def _check_coverage(tree: _Tree) -> None:
+    """Every phrase bank has words for every topic and relation the profiles use."""
+    topics: dict[str, str] = {}
+    for culture in tree.cultures.values():
+        for topic in [t.topic for t in culture.topics] + list(culture.sensitive_topics):
+            topics.setdefault(topic, f"cultures/{culture.culture_id}.yaml")
+    relations: dict[str, str] = {}
+    for record in tree.residents:
+        entry = record.entry
+        for topic in entry.liked_topics + entry.avoided_topics:
+            topics.setdefault(topic.topic, f"residents/{record.path.name}")
+        for contact in entry.contacts:
+            relations.setdefault(contact.relation, f"residents/{record.path.name}")
+    for record in tree.phrases.values():
+        reader = _Reader(record.path, tree.errors)
+        for kind, used, known, node in (("topic", topics, record.phrases.topics, record.topics_node),
+                                        ("relation", relations, record.phrases.relations, record.relations_node)):
+            for name, where in used.items():
+                if name not in known:
+                    reader.fail(node, f"{kind}s.{name}", f"the words for {kind} {name!r} (used in {where})", "nothing")
+
+
+def _read_tree(profiles_dir: Path, residents_dir: Path) -> _Tree:
+    tree = _Tree()
+    tree.cultures = {c.culture_id: c for c in _read_folder(profiles_dir / "cultures", tree.errors, _culture)}
+    phrases = _read_folder(profiles_dir / "phrases", tree.errors, _language_phrases)
+    tree.phrases = {record.phrases.language: record for record in phrases}
+    tree.phrase_files = {path.stem for path in (profiles_dir / "phrases").glob("*.yaml")}
+    tree.residents = _read_folder(residents_dir, tree.errors, _resident)
+    _check_references(tree)
+    _check_coverage(tree)
+    return tree
+
+
+def validate_tree(profiles_dir: Path, residents_dir: Path | None = None) -> list[ProfileError]:
+    """Every problem in the profiles folder (cultures, residents, phrase banks), in file order."""
+    return _read_tree(profiles_dir, residents_dir or profiles_dir / "residents").errors
+
+
+def _valid_tree(profiles_dir: Path, residents_dir: Path) -> _Tree:
+    tree = _read_tree(profiles_dir, residents_dir)
+    if tree.errors:
+        raise tree.errors[0]
+    return tree
+
+
+def load_home(profiles_dir: Path, residents_dir: Path | None = None, only: Sequence[str] = ()) -> Home:
+    """Culture templates and residents (culture defaults layered under each entry).
+
+    `only` keeps just those person ids; an id with no file is an error. Any problem anywhere in the
+    profiles folder raises the first ProfileError (see validate_tree for all of them).
+    """
+    residents_dir = residents_dir or profiles_dir / "residents"
+    tree = _valid_tree(profiles_dir, residents_dir)
+    known = {record.entry.person_id for record in tree.residents}
+    for person_id in only:
+        if person_id not in known:
+            raise ProfileError(str(residents_dir), "only", "the id of a resident file in this folder",
+                               got=repr(person_id))
+    residents = {record.entry.person_id: resolve_resident(tree.cultures[record.entry.culture_id], record.entry)
+                 for record in tree.residents if not only or record.entry.person_id in only}
+    return Home(cultures=tree.cultures, residents=residents)
+
+
+def load_phrase_bank(profiles_dir: Path) -> PhraseBank:
+    """The phrase banks of profiles/phrases, checked against the act catalogue and the profiles' topics."""
+    tree = _valid_tree(profiles_dir, profiles_dir / "residents")
+    return PhraseBank({language: record.phrases for language, record in tree.phrases.items()})
+
+
+def write_resident_copy(source: Path, target_dir: Path, new_id: str) -> Path:
+    """Copy a resident file under a fresh pseudonymous id (comments kept); returns the new file."""
+    if not PERSON_ID.fullmatch(new_id):
+        raise ProfileError(str(source), "id", "a pseudonymous id: r- and 6 lowercase hex digits", got=repr(new_id))
+    text = source.read_text(encoding="utf-8")
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    id_node = next((value for key, value in root.value if key.value == "id"), None) \
+        if isinstance(root, MappingNode) else None
+    if not isinstance(id_node, ScalarNode):
+        raise ProfileError(str(source), "id", "a resident file with an id", got="none")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{new_id}.yaml"
+    target.write_text(text[:id_node.start_mark.index] + new_id + text[id_node.end_mark.index:], encoding="utf-8")
+    return target

@@ -1,0 +1,183 @@
+"""The `carebot` command: run a simulated day, run one node, check and show profiles.
+
+    carebot sim [SCENARIO] [--residents N] [--hours H] [--speed X] [--run-dir DIR] [--quiet]
+    carebot node NAME [--simulation] [--scenario S] [--run-dir DIR] [ros args...]
+    carebot profiles validate [PATH...]
+    carebot profiles show ID [--profiles-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from pathlib import Path
+
+from robot.graph import GraphError, load_graph, node_command, node_environment, run_context
+from robot.paths import PROFILES_DIR, RUNS_DIR
+from robot.rosenv import ensure_loopback_only
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    return int(arguments.command(arguments) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carebot", description="Controller software for a care-home companion robot.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    sim = commands.add_parser("sim", help="run a simulated care-home day and check its expectations")
+    sim.add_argument("scenario", nargs="?", default="care_home_day",
+                     help="scenario name in simulation/scenarios, or a scenario file (default: care_home_day)")
+    sim.add_argument("--residents", type=_positive(int), metavar="N", help="scale the scenario to N residents")
+    sim.add_argument("--hours", type=_positive(float), metavar="H", help="simulate only the first H hours")
+    sim.add_argument("--speed", type=_positive(float), metavar="X",
+                     help="at most X sim seconds per wall second while nothing happens")
+    sim.add_argument("--run-dir", type=Path, metavar="DIR", help="run folder (default: runs/<scenario>-<time>)")
+    sim.add_argument("--quiet", action="store_true", help="no live transcript (it is still in the run folder)")
+    sim.set_defaults(command=_sim)
+
+    node = commands.add_parser("node", help="run one node of the graph (on a robot, or for debugging)")
+    node.add_argument("name", help="node name in launch/graph.yaml")
+    node.add_argument("--simulation", action="store_true", help="as in simulation: sim time, simulated backends")
+    node.add_argument("--scenario", help="scenario name or file (simulation nodes need one)")
+    node.add_argument("--run-dir", type=Path, default=RUNS_DIR / "robot", metavar="DIR",
+                      help="folder for the database, transcript and ROS logs (default: runs/robot)")
+    node.add_argument("ros_args", nargs=argparse.REMAINDER, help="further arguments for the node (--ros-args ...)")
+    node.set_defaults(command=_node)
+
+    profiles = commands.add_parser("profiles", help="check or show resident profiles")
+    profile_commands = profiles.add_subparsers(required=True, metavar="ACTION")
+    validate = profile_commands.add_parser("validate", help="check profile folders; exit 1 on any problem")
+    validate.add_argument("paths", nargs="*", type=Path, default=[PROFILES_DIR], metavar="PATH",
+                          help="profiles folders (default: the project's profiles/)")
+    validate.set_defaults(command=_profiles_validate)
+    show = profile_commands.add_parser("show", help="print a resident's effective profile and where each value came from")
+    show.add_argument("person_id", metavar="ID")
+    show.add_argument("--profiles-dir", type=Path, default=PROFILES_DIR, metavar="DIR")
+    show.set_defaults(command=_profiles_show)
+    return parser
+
+
+def _positive(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    return parse
+
+
+def _sim(arguments: argparse.Namespace) -> int:
+    ensure_loopback_only()
+    from simulation import runner
+
+    try:
+        scenario = runner.scenario_path(arguments.scenario)
+    except runner.RunInputError as error:
+        print(f"carebot sim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return runner.run(scenario, residents=arguments.residents, hours=arguments.hours, speed=arguments.speed,
+                      run_dir=arguments.run_dir, quiet=arguments.quiet)
+
+
+def _node(arguments: argparse.Namespace) -> int:
+    """Replace this process with the node's own (signals then reach the node directly)."""
+    ensure_loopback_only()
+    try:
+        graph = load_graph()
+        spec = graph.node(arguments.name)
+        scenario = _scenario_for_node(arguments.scenario)
+        context = run_context(arguments.run_dir.resolve(), scenario=scenario,
+                              clock_subscribers=graph.clock_subscribers() if arguments.simulation else None)
+        command = node_command(spec, context, simulation=arguments.simulation)
+    except (GraphError, ValueError) as error:
+        print(f"carebot node: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    environment = node_environment(os.environ, arguments.run_dir.resolve(), domain_id=None)
+    os.execve(sys.executable, [*command.argv, *arguments.ros_args], environment)
+
+
+def _scenario_for_node(name_or_path: str | None) -> Path | None:
+    if name_or_path is None:
+        return None
+    from simulation.runner import scenario_path
+
+    return scenario_path(name_or_path)
+
+
+def _profiles_validate(arguments: argparse.Namespace) -> int:
+    from robot.adapters.yaml_profiles import validate_tree
+
+    problems = 0
+    for path in arguments.paths:
+        errors = validate_tree(path)
+        problems += len(errors)
+        for error in errors:
+            print(error)
+        print(f"{path}: {len(errors)} problem{'s' if len(errors) != 1 else ''}" if errors else f"{path}: valid")
+    return 1 if problems else 0
+
+
+def _profiles_show(arguments: argparse.Namespace) -> int:
+    from robot.adapters.yaml_profiles import ProfileError, load_home
+
+    try:
+        profile = load_home(arguments.profiles_dir).resident(arguments.person_id)
+    except (ProfileError, KeyError) as error:
+        print(f"carebot profiles show: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print("\n".join(describe_profile(profile)))
+    return 0
+
+
+def describe_profile(profile: object, provenance: dict[str, object] | None = None, prefix: str = "") -> list[str]:
+    """One line per field of a (nested) profile dataclass, each tagged with where its value came from."""
+    provenance = getattr(profile, "provenance", {}) if provenance is None else provenance
+    lines: list[str] = []
+    for field in dataclasses.fields(profile):  # type: ignore[arg-type]
+        if field.name == "provenance":
+            continue
+        key = f"{prefix}{field.name}"
+        value = getattr(profile, field.name)
+        source = provenance.get(key)
+        tag = f"   [{_text(source)}]" if source is not None else ""
+        if dataclasses.is_dataclass(value):
+            lines.append(f"{key}:{tag}")
+            lines += ["  " + line for line in describe_profile(value, provenance, f"{key}.")]
+        elif isinstance(value, (tuple, list, frozenset)) and value and dataclasses.is_dataclass(next(iter(value))):
+            lines.append(f"{key}:{tag}")
+            lines += [f"  - {_text(item)}" for item in value]
+        else:
+            lines.append(f"{key}: {_text(value)}{tag}")
+    return lines
+
+
+def _text(value: object) -> str:
+    """A profile value as a person reads it (enums by value, dataclasses as field=value, times as HH:MM)."""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return ", ".join(f"{field.name}={_text(getattr(value, field.name))}" for field in dataclasses.fields(value))
+    if isinstance(value, frozenset):
+        value = sorted(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_text(item) for item in value) + "]"
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

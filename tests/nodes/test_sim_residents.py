@@ -1,0 +1,177 @@
+"""sim_residents: residents act at their event times and answer the robot like people, not like echoes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from robot.adapters.yaml_profiles import load_home
+from robot.paths import PROFILES_DIR
+from simulation.nodes.sim_clock import NS_PER_S
+from simulation.nodes.sim_residents import Engage, ResidentsScript, Speak
+from simulation.scenario import epoch_ns, parse_scenario
+
+S = NS_PER_S
+MARGARET, KENJI = "r-3f9a1c", "r-8b27e4"
+TEXT = """\
+name: residents test
+description: Margaret and Kenji
+timezone: Europe/London
+start: "2026-03-02 08:00"
+duration_hours: 1
+residents:
+  - {profile: r-3f9a1c, behaviour: {response_delay_s: 2, words_per_minute: 120}}
+  - {profile: r-8b27e4, behaviour: {response_delay_s: 3, words_per_minute: 100}}
+events:
+  - {at: "08:00:10", resident: r-3f9a1c, do: approach}
+  - {at: "08:00:30", resident: r-8b27e4, do: say, text: "むすめに でんわしたいです。"}
+  - {at: "08:01:00", resident: r-3f9a1c, do: say, text: "I feel rather lonely today, nobody visits any more."}
+  - {at: "08:02:00", resident: r-3f9a1c, do: fall, text: "Ayuda", locale: es-ES}
+  - {at: "08:30:00", resident: r-3f9a1c, do: leave}
+replies:
+  r-3f9a1c:
+    medication.remind: ["No, thank you.", "Yes, I've taken them."]
+    medication.remind_again: [null]
+    greeting.morning: ["Good morning!"]
+"""
+SCENARIO = parse_scenario(TEXT, "residents.yaml")
+START = epoch_ns(SCENARIO.start)
+
+
+@pytest.fixture(scope="module")
+def home():  # type: ignore[no-untyped-def]
+    return load_home(PROFILES_DIR, only=SCENARIO.person_ids)
+
+
+def after_the_morning_events(home) -> ResidentsScript:  # type: ignore[no-untyped-def]
+    """A script whose events up to +199 s (all but the last) are done."""
+    script = ResidentsScript(SCENARIO, home)
+    assert len(script.due(START + 199 * S)) == 4
+    return script
+
+
+def test_residents_act_at_their_event_times_in_their_own_language(home) -> None:  # type: ignore[no-untyped-def]
+    script = ResidentsScript(SCENARIO, home)
+    assert script.due(START + 9 * S) == []
+    assert script.due(START + 10 * S) == [Engage(MARGARET, True)]
+    said = script.due(START + 31 * S)
+    assert len(said) == 1 and isinstance(said[0], Speak)
+    assert (said[0].person_id, said[0].locale) == (KENJI, "ja-JP") and said[0].duration_s > 1.0
+    lonely, fall = script.due(START + 120 * S)
+    assert isinstance(lonely, Speak) and lonely.locale == "en-GB"
+    assert lonely.duration_s == pytest.approx(0.3 + 9 * 60 / 120)   # nine words at 120 words a minute
+    assert isinstance(fall, Speak) and (fall.text, fall.locale) == ("Ayuda", "es-ES")
+    assert script.due(START + 1800 * S) == [Engage(MARGARET, False)]
+
+
+def test_answers_come_after_the_robot_finishes_plus_the_delay_in_order_last_repeating(home) -> None:  # type: ignore[no-untyped-def]
+    script = after_the_morning_events(home)
+    robot_start = START + 200 * S
+    script.robot_spoke(MARGARET, "medication.remind", robot_start, 4.0)     # ends at +204 s, answer at +206 s
+    assert script.deadlines() == [robot_start + 6 * S]
+    assert script.due(robot_start + 6 * S - 1) == []
+    assert [o.text for o in script.due(robot_start + 6 * S)] == ["No, thank you."]   # type: ignore[union-attr]
+    for answer in ("Yes, I've taken them.", "Yes, I've taken them."):
+        script.robot_spoke(MARGARET, "medication.remind", robot_start + 100 * S, 4.0)
+        assert [o.text for o in script.due(robot_start + 106 * S)] == [answer]   # type: ignore[union-attr]
+        robot_start += 200 * S
+
+
+def test_null_is_silence_and_acts_without_a_rule_get_no_answer(home) -> None:  # type: ignore[no-untyped-def]
+    script = after_the_morning_events(home)
+    script.robot_spoke(MARGARET, "medication.remind_again", START + 200 * S, 3.0)
+    script.robot_spoke(KENJI, "greeting.morning", START + 200 * S, 3.0)
+    assert script.deadlines() == []
+    assert script.due(START + 300 * S) == []
+
+
+def test_a_resident_does_not_answer_over_their_own_voice_or_the_robot(home) -> None:  # type: ignore[no-untyped-def]
+    script = ResidentsScript(SCENARIO, home)
+    script.due(START + 59 * S)
+    script.robot_spoke(MARGARET, "greeting.morning", START + 55 * S, 2.0)      # answer due at +59 s
+    lonely = script.due(START + 60 * S)                                       # but she starts talking at +60 s
+    assert [type(o) for o in lonely] == [Speak] and lonely[0].text.startswith("I feel")  # type: ignore[union-attr]
+    assert script.due(START + 61 * S) == []                                   # still talking: no answer yet
+    ends = START + 60 * S + round(lonely[0].duration_s * S)                    # type: ignore[union-attr]
+    assert [o.text for o in script.due(ends)] == ["Good morning!"]            # type: ignore[union-attr]
+    assert len(script.due(START + 299 * S)) == 1                               # the fall at +120 s
+
+    script.robot_spoke(MARGARET, "greeting.morning", START + 300 * S, 2.0)    # answer due at +304 s
+    script.robot_spoke(MARGARET, "smalltalk.ack", START + 303 * S, 5.0)       # robot goes on until +308 s
+    assert script.due(START + 304 * S) == [] and script.deadlines() == [START + 310 * S]
+    assert [o.text for o in script.due(START + 310 * S)] == ["Good morning!"]  # type: ignore[union-attr]
+
+
+def test_a_new_question_replaces_an_answer_not_yet_given(home) -> None:  # type: ignore[no-untyped-def]
+    script = after_the_morning_events(home)
+    script.robot_spoke(MARGARET, "greeting.morning", START + 300 * S, 2.0)
+    script.robot_spoke(MARGARET, "medication.remind", START + 302 * S, 3.0)
+    assert [o.text for o in script.due(START + 400 * S)] == ["No, thank you."]  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------------------- the node (tier 2)
+@pytest.mark.ros
+def test_node_engages_speaks_and_answers_the_robot_on_the_sim_clock(ros_context: object, tmp_path: Path) -> None:
+    from builtin_interfaces.msg import Time as TimeMsg
+    from carebot_interfaces.msg import Deadlines, EngagementLevel, RobotSpeech, SimulatedUtterance
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+    from rosgraph_msgs.msg import Clock as ClockMsg
+
+    from simulation.nodes.sim_clock import DEADLINES_QOS, to_msg
+    from simulation.nodes.sim_residents import ENGAGEMENT_QOS, SimResidentsNode, topic_id
+
+    (tmp_path / "scenario.yaml").write_text(TEXT, encoding="utf-8")
+    driver = Node("driver", context=ros_context)
+    clock = driver.create_publisher(ClockMsg, "/clock", 10)
+    robot = driver.create_publisher(RobotSpeech, "/speech_synthesis/spoken", 10)
+    engaged: list[tuple[int, int]] = []
+    heard: list[SimulatedUtterance] = []
+    announced: list[list[int]] = []
+    driver.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(MARGARET)}/engagement_status",
+                               lambda m: engaged.append((m.level, m.header.stamp.sec)), ENGAGEMENT_QOS)
+    driver.create_subscription(SimulatedUtterance, "/sim/speech_in", heard.append, 10)
+    driver.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
+        [t.sec * S + t.nanosec for t in m.deadlines]), DEADLINES_QOS)
+    residents = SimResidentsNode(context=ros_context, parameter_overrides=[
+        Parameter("use_sim_time", value=True), Parameter("scenario", value=str(tmp_path / "scenario.yaml"))])
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(driver)
+    executor.add_node(residents)
+
+    def spin_until(condition: Callable[[], bool], rounds: int = 400) -> bool:
+        for _ in range(rounds):
+            if condition():
+                return True
+            executor.spin_once(timeout_sec=0.01)
+        return condition()
+
+    def set_time(ns: int, condition: Callable[[], bool] = lambda: False) -> bool:
+        clock.publish(ClockMsg(clock=to_msg(ns)))
+        return spin_until(lambda: residents.get_clock().now().nanoseconds == ns and condition(), rounds=200)
+
+    try:
+        assert spin_until(lambda: clock.get_subscription_count() > 0 and robot.get_subscription_count() > 0)
+        set_time(START + 5 * S, lambda: True)
+        assert engaged == []
+        assert set_time(START + 10 * S, lambda: len(engaged) == 1)
+        assert engaged == [(EngagementLevel.ENGAGED, (START + 10 * S) // S)]
+
+        speech = RobotSpeech(person_id=MARGARET, act="medication.remind", text="It's time for your amlodipine.",
+                             locale="en-GB", duration_s=3.0)
+        speech.header.stamp = TimeMsg(sec=(START + 20 * S) // S)
+        robot.publish(speech)
+        assert set_time(START + 20 * S, lambda: START + 25 * S in sum(announced, []))   # 20 + 3 + 2 s
+        assert set_time(START + 25 * S, lambda: len(heard) == 1)
+        answer = heard[0]
+        assert (answer.voice_id, answer.text, answer.locale) == (MARGARET, "No, thank you.", "en-GB")
+        assert (answer.header.stamp.sec, answer.duration_s > 0) == ((START + 25 * S) // S, True)
+        assert spin_until(lambda: announced[-1] == [])
+    finally:
+        executor.shutdown()
+        residents.destroy_node()
+        driver.destroy_node()
