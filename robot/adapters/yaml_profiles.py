@@ -44,6 +44,14 @@ _PERSON_SOURCES = (Source.PERSON_ANSWER.value, Source.STAFF_ENTRY.value)
 _T = TypeVar("_T")
 
 
+def _shown(path: Path) -> str:
+    """The path as staff would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _at(parent: str, key: str) -> str:
     return f"{parent}.{key}" if parent else key
 
@@ -75,7 +83,7 @@ class _Reader:
 
     def fail(self, node: Node | None, field: str, expected: str, got: str | None = None) -> None:
         line = node.start_mark.line + 1 if node is not None else None
-        self.errors.append(ProfileError(str(self.path), field, expected, got=got, line=line))
+        self.errors.append(ProfileError(_shown(self.path), field, expected, got=got, line=line))
 
     def root(self) -> Node | None:
         try:
@@ -83,7 +91,8 @@ class _Reader:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
-            self.errors.append(ProfileError(str(self.path), "(file)", f"valid YAML ({exc.problem})", line=line))
+            expected = f"valid YAML ({exc.problem}; text with {{, }}, : or # needs double quotes)"
+            self.errors.append(ProfileError(_shown(self.path), "(file)", expected, line=line))
             return None
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             self.fail(None, "(file)", "a readable UTF-8 YAML file", str(exc))
@@ -161,7 +170,7 @@ class _Reader:
         """Every readable item of a list, read by read(item node, item path)."""
         items = self.items(node, field)
         if isinstance(node, SequenceNode) and len(items) < at_least:
-            self.fail(node, field, f"at least {at_least} x {what}", str(len(items)))
+            self.fail(node, field, f"at least {at_least} {what}", str(len(items)))
         return tuple(value for path, item in items if (value := read(item, path)) is not None)
 
     def number(self, node: Node | None, field: str, low: float, high: float, unit: str = "") -> float | None:
@@ -404,7 +413,7 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
         gesture=gesture, formal_greeting=formal, formality=_formality(reader, values.get("formality")),
         liked_topics=liked, avoided_topics=avoided,
         observances=_observances(reader, values["observances"]) if "observances" in values else None,
-        life_story=reader.texts(values.get("life_story"), "life_story", expected="short fact"),
+        life_story=reader.texts(values.get("life_story"), "life_story", expected="a short fact"),
         contacts=reader.each(values.get("contacts"), "contacts",
                              lambda item, path: _contact(reader, item, path, contact_ids), "contact"),
         medications=reader.each(values.get("medication"), "medication",
@@ -493,6 +502,7 @@ class _Tree:
     cultures: dict[str, CultureTemplate] = field(default_factory=dict)
     residents: list[_ResidentRecord] = field(default_factory=list)
     phrases: dict[str, _PhraseRecord] = field(default_factory=dict)
+    culture_files: set[str] = field(default_factory=set)     # stems, readable or not
     phrase_files: set[str] = field(default_factory=set)
     errors: list[ProfileError] = field(default_factory=list)
 
@@ -500,7 +510,7 @@ class _Tree:
 def _read_folder(folder: Path, errors: list[ProfileError],
                  read: Callable[[_Reader, Node], _T | None]) -> list[_T]:
     if not folder.is_dir():
-        errors.append(ProfileError(str(folder), "(folder)", "a folder of .yaml files", got="no such folder"))
+        errors.append(ProfileError(_shown(folder), "(folder)", "a folder of .yaml files", got="no such folder"))
         return []
     results = []
     for path in sorted(folder.glob("*.yaml")):
@@ -516,9 +526,10 @@ def _check_references(tree: _Tree) -> None:
     for record in tree.residents:
         reader = _Reader(record.path, tree.errors)
         entry = record.entry
-        if entry.culture_id not in tree.cultures:
+        if entry.culture_id not in tree.culture_files:
             reader.fail(record.culture_node, "culture",
-                        f"a culture in profiles/cultures ({', '.join(sorted(tree.cultures))})", repr(entry.culture_id))
+                        f"a culture in profiles/cultures ({', '.join(sorted(tree.culture_files))})",
+                        repr(entry.culture_id))
         language = entry.locale.split("-")[0]
         if language not in tree.phrase_files:
             reader.fail(record.locale_node, "locale",
@@ -553,6 +564,7 @@ def _read_tree(profiles_dir: Path, residents_dir: Path) -> _Tree:
     tree.cultures = {c.culture_id: c for c in _read_folder(profiles_dir / "cultures", tree.errors, _culture)}
     phrases = _read_folder(profiles_dir / "phrases", tree.errors, _language_phrases)
     tree.phrases = {record.phrases.language: record for record in phrases}
+    tree.culture_files = {path.stem for path in (profiles_dir / "cultures").glob("*.yaml")}
     tree.phrase_files = {path.stem for path in (profiles_dir / "phrases").glob("*.yaml")}
     tree.residents = _read_folder(residents_dir, tree.errors, _resident)
     _check_references(tree)
@@ -583,7 +595,7 @@ def load_home(profiles_dir: Path, residents_dir: Path | None = None, only: Seque
     known = {record.entry.person_id for record in tree.residents}
     for person_id in only:
         if person_id not in known:
-            raise ProfileError(str(residents_dir), "only", "the id of a resident file in this folder",
+            raise ProfileError(_shown(residents_dir), "only", "the id of a resident file in this folder",
                                got=repr(person_id))
     residents = {record.entry.person_id: resolve_resident(tree.cultures[record.entry.culture_id], record.entry)
                  for record in tree.residents if not only or record.entry.person_id in only}
@@ -599,13 +611,13 @@ def load_phrase_bank(profiles_dir: Path) -> PhraseBank:
 def write_resident_copy(source: Path, target_dir: Path, new_id: str) -> Path:
     """Copy a resident file under a fresh pseudonymous id (comments kept); returns the new file."""
     if not PERSON_ID.fullmatch(new_id):
-        raise ProfileError(str(source), "id", "a pseudonymous id: r- and 6 lowercase hex digits", got=repr(new_id))
+        raise ProfileError(_shown(source), "id", "a pseudonymous id: r- and 6 lowercase hex digits", got=repr(new_id))
     text = source.read_text(encoding="utf-8")
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     id_node = next((value for key, value in root.value if key.value == "id"), None) \
         if isinstance(root, MappingNode) else None
     if not isinstance(id_node, ScalarNode):
-        raise ProfileError(str(source), "id", "a resident file with an id", got="none")
+        raise ProfileError(_shown(source), "id", "a resident file with an id", got="none")
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{new_id}.yaml"
     target.write_text(text[:id_node.start_mark.index] + new_id + text[id_node.end_mark.index:], encoding="utf-8")

@@ -33,6 +33,7 @@ from robot.nodes.common import load_home_from_parameters
 from robot.nodes.convert import dialogue as convert
 from robot.nodes.convert.alerts import alert_to_msg
 from robot.nodes.convert.clock import to_datetime, to_stamp
+from robot.nodes.convert.names import topic_id
 from robot.nodes.params import declare
 from robot.rosenv import run_node
 
@@ -72,9 +73,9 @@ class DialogueNode(Node):
         self._say = ActionClient(self, Say, "/tts_engine/tts")
         self._place_call = ActionClient(self, PlaceCall, "/family_call/place_call")
         for person_id in self._manager.residents():
-            self.create_subscription(LiveSpeech, f"/humans/voices/{person_id}/speech",
+            self.create_subscription(LiveSpeech, f"/humans/voices/{topic_id(person_id)}/speech",
                                      partial(self._on_speech, person_id), DEPTH)
-            self.create_subscription(EngagementLevel, f"/humans/persons/{person_id}/engagement_status",
+            self.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status",
                                      partial(self._on_engagement, person_id), DEPTH)
         self.create_subscription(Reminder, "/medication/reminders", self._on_reminder, DEPTH)
         self.create_timer(0.1, self._tick)

@@ -18,6 +18,7 @@ from rclpy.time import Time
 from std_msgs.msg import Bool
 
 from carebot_interfaces.msg import LiveSpeech, SimulatedUtterance
+from robot.nodes.convert.names import topic_id
 from robot.nodes.params import declare
 from robot.rosenv import run_node
 
@@ -72,7 +73,7 @@ class SpeechRecognitionNode(Node):
 
     def _publisher(self, cache: dict[str, Publisher], voice_id: str, leaf: str, msg_type: type) -> Publisher:
         if voice_id not in cache:
-            cache[voice_id] = self.create_publisher(msg_type, f"/humans/voices/{voice_id}/{leaf}", RELIABLE_DEPTH)
+            cache[voice_id] = self.create_publisher(msg_type, f"/humans/voices/{topic_id(voice_id)}/{leaf}", RELIABLE_DEPTH)
         return cache[voice_id]
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from builtin_interfaces.msg import Time as TimeMsg
 from carebot_interfaces.msg import Alert, CallEvent, EngagementLevel, LiveSpeech, Reminder, RobotSpeech
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from std_msgs.msg import Float32
 
 from robot.core.profile import Home
@@ -98,7 +99,8 @@ class Transcript:
         if hour == self._last_hour:
             return None
         self._last_hour = hour
-        return f"── {hour:%H:%M} · {fraction:.0%} of the day ──"
+        done = max(hour - self._scenario.local(self._scenario.start), dt.timedelta(0)) / self._scenario.duration
+        return f"── {hour:%H:%M} · {done:.0%} of the day ──"
 
 
 class SimMonitorNode(Node):
@@ -121,25 +123,21 @@ class SimMonitorNode(Node):
             Path(transcript_path).parent.mkdir(parents=True, exist_ok=True)
             self._file = open(transcript_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in destroy_node
         lines = self._lines
-        self.create_subscription(RobotSpeech, "/speech_synthesis/spoken",
-                                 lambda m: self._emit(lines.robot_speech(self._when(m.header.stamp), m)), 50)
-        self.create_subscription(Alert, "/care/alerts", lambda m: self._emit(lines.alert(self._when(m.header.stamp), m)), 50)
-        self.create_subscription(Reminder, "/medication/reminders",
-                                 lambda m: self._emit(lines.reminder(self._when(m.header.stamp), m)), 50)
-        self.create_subscription(CallEvent, "/family_call/events",
-                                 lambda m: self._emit(lines.call(self._when(m.header.stamp), m)), 50)
+        self._show(RobotSpeech, "/speech_synthesis/spoken", lines.robot_speech)
+        self._show(Alert, "/care/alerts", lines.alert)
+        self._show(Reminder, "/medication/reminders", lines.reminder)
+        self._show(CallEvent, "/family_call/events", lines.call)
         self.create_subscription(Float32, "/sim/progress", lambda m: self._emit(lines.progress(m.data)), 50)
         for person_id in scenario.person_ids:
-            self._follow(person_id)
+            self._show(LiveSpeech, f"/humans/voices/{topic_id(person_id)}/speech",
+                       lambda moment, m, p=person_id: lines.resident_speech(moment, p, m))
+            self._show(EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status",
+                       lambda moment, m, p=person_id: lines.engagement(moment, p, m), ENGAGEMENT_QOS)
 
-    def _follow(self, person_id: str) -> None:
-        lines = self._lines
-        self.create_subscription(
-            LiveSpeech, f"/humans/voices/{topic_id(person_id)}/speech",
-            lambda m: self._emit(lines.resident_speech(self._when(m.header.stamp), person_id, m)), 50)
-        self.create_subscription(
-            EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status",
-            lambda m: self._emit(lines.engagement(self._when(m.header.stamp), person_id, m)), ENGAGEMENT_QOS)
+    def _show(self, msg_type: type, topic: str, line: Callable[[dt.datetime, Any], str | None],
+              qos: QoSProfile | int = 50) -> None:
+        """Print `line(time, message)` for each message on `topic` (nothing when it returns None)."""
+        self.create_subscription(msg_type, topic, lambda m: self._emit(line(self._when(m.header.stamp), m)), qos)
 
     def _when(self, stamp: TimeMsg) -> dt.datetime:
         """The message's own time, or now on the node clock when it carries none."""

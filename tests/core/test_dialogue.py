@@ -19,7 +19,7 @@ from robot.core.profile import (Consent, Contact, Greeting, Home, ResidentProfil
                                 TopicInterest)
 from robot.paths import PROFILES_DIR
 
-PERSON = "r_000001"
+PERSON = "r-000001"
 T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone.utc)   # 08:00 in London (GMT in March)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from robot.adapters.yaml_profiles import load_home
+from robot.core.profile import Home
 from robot.paths import PROFILES_DIR, SCENARIOS_DIR
 from simulation.scenario import (
     AlertRaised,
@@ -52,7 +53,7 @@ def error_of(text: str) -> ScenarioError:
 
 
 @pytest.fixture(scope="module")
-def home():  # type: ignore[no-untyped-def]
+def home() -> Home:
     return load_home(PROFILES_DIR)
 
 
@@ -173,7 +174,7 @@ def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
     ("phone_line:\n  lines:\n    - {address: 'sip:stranger@example', answer: busy}\n",
      "phone_line.lines[0].address", "contact of a scenario resident"),
 ])
-def test_references_to_the_profiles_are_checked(home, body: str, path: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_references_to_the_profiles_are_checked(home: Home, body: str, path: str, expected: str) -> None:
     residents = "  - profile: r-1d6e58\n" if "r-1d6e58" in body else ""
     text = scenario_text(body).replace("  - profile: r-3f9a1c\n", "  - profile: r-3f9a1c\n" + residents)
     if not body:
@@ -183,7 +184,7 @@ def test_references_to_the_profiles_are_checked(home, body: str, path: str, expe
     assert caught.value.path == path and expected in str(caught.value)
 
 
-def test_winston_may_fall_without_consent_because_alerts_are_care_records(home) -> None:  # type: ignore[no-untyped-def]
+def test_winston_may_fall_without_consent_because_alerts_are_care_records(home: Home) -> None:
     text = scenario_text("""\
 events:
   - {id: fall, at: "13:00", resident: r-3f9a1c, do: fall, text: "Help!"}

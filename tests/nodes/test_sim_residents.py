@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from robot.adapters.yaml_profiles import load_home
+from robot.core.profile import Home
 from robot.paths import PROFILES_DIR
 from simulation.nodes.sim_clock import NS_PER_S
 from simulation.nodes.sim_residents import Engage, ResidentsScript, Speak
@@ -42,18 +43,28 @@ START = epoch_ns(SCENARIO.start)
 
 
 @pytest.fixture(scope="module")
-def home():  # type: ignore[no-untyped-def]
+def home() -> Home:
     return load_home(PROFILES_DIR, only=SCENARIO.person_ids)
 
 
-def after_the_morning_events(home) -> ResidentsScript:  # type: ignore[no-untyped-def]
+def spoken(outputs: list[Engage | Speak]) -> list[Speak]:
+    """The outputs, which must all be speech."""
+    assert all(isinstance(output, Speak) for output in outputs), outputs
+    return [output for output in outputs if isinstance(output, Speak)]
+
+
+def texts(outputs: list[Engage | Speak]) -> list[str]:
+    return [output.text for output in spoken(outputs)]
+
+
+def after_the_morning_events(home: Home) -> ResidentsScript:
     """A script whose events up to +199 s (all but the last) are done."""
     script = ResidentsScript(SCENARIO, home)
     assert len(script.due(START + 199 * S)) == 4
     return script
 
 
-def test_residents_act_at_their_event_times_in_their_own_language(home) -> None:  # type: ignore[no-untyped-def]
+def test_residents_act_at_their_event_times_in_their_own_language(home: Home) -> None:
     script = ResidentsScript(SCENARIO, home)
     assert script.due(START + 9 * S) == []
     assert script.due(START + 10 * S) == [Engage(MARGARET, True)]
@@ -67,20 +78,20 @@ def test_residents_act_at_their_event_times_in_their_own_language(home) -> None:
     assert script.due(START + 1800 * S) == [Engage(MARGARET, False)]
 
 
-def test_answers_come_after_the_robot_finishes_plus_the_delay_in_order_last_repeating(home) -> None:  # type: ignore[no-untyped-def]
+def test_answers_come_after_the_robot_finishes_plus_the_delay_in_order_last_repeating(home: Home) -> None:
     script = after_the_morning_events(home)
     robot_start = START + 200 * S
     script.robot_spoke(MARGARET, "medication.remind", robot_start, 4.0)     # ends at +204 s, answer at +206 s
     assert script.deadlines() == [robot_start + 6 * S]
     assert script.due(robot_start + 6 * S - 1) == []
-    assert [o.text for o in script.due(robot_start + 6 * S)] == ["No, thank you."]   # type: ignore[union-attr]
+    assert texts(script.due(robot_start + 6 * S)) == ["No, thank you."]
     for answer in ("Yes, I've taken them.", "Yes, I've taken them."):
         script.robot_spoke(MARGARET, "medication.remind", robot_start + 100 * S, 4.0)
-        assert [o.text for o in script.due(robot_start + 106 * S)] == [answer]   # type: ignore[union-attr]
+        assert texts(script.due(robot_start + 106 * S)) == [answer]
         robot_start += 200 * S
 
 
-def test_null_is_silence_and_acts_without_a_rule_get_no_answer(home) -> None:  # type: ignore[no-untyped-def]
+def test_null_is_silence_and_acts_without_a_rule_get_no_answer(home: Home) -> None:
     script = after_the_morning_events(home)
     script.robot_spoke(MARGARET, "medication.remind_again", START + 200 * S, 3.0)
     script.robot_spoke(KENJI, "greeting.morning", START + 200 * S, 3.0)
@@ -88,28 +99,28 @@ def test_null_is_silence_and_acts_without_a_rule_get_no_answer(home) -> None:  #
     assert script.due(START + 300 * S) == []
 
 
-def test_a_resident_does_not_answer_over_their_own_voice_or_the_robot(home) -> None:  # type: ignore[no-untyped-def]
+def test_a_resident_does_not_answer_over_their_own_voice_or_the_robot(home: Home) -> None:
     script = ResidentsScript(SCENARIO, home)
     script.due(START + 59 * S)
     script.robot_spoke(MARGARET, "greeting.morning", START + 55 * S, 2.0)      # answer due at +59 s
-    lonely = script.due(START + 60 * S)                                       # but she starts talking at +60 s
-    assert [type(o) for o in lonely] == [Speak] and lonely[0].text.startswith("I feel")  # type: ignore[union-attr]
+    lonely = spoken(script.due(START + 60 * S))                               # but she starts talking at +60 s
+    assert len(lonely) == 1 and lonely[0].text.startswith("I feel")
     assert script.due(START + 61 * S) == []                                   # still talking: no answer yet
-    ends = START + 60 * S + round(lonely[0].duration_s * S)                    # type: ignore[union-attr]
-    assert [o.text for o in script.due(ends)] == ["Good morning!"]            # type: ignore[union-attr]
+    ends = START + 60 * S + round(lonely[0].duration_s * S)
+    assert texts(script.due(ends)) == ["Good morning!"]
     assert len(script.due(START + 299 * S)) == 1                               # the fall at +120 s
 
     script.robot_spoke(MARGARET, "greeting.morning", START + 300 * S, 2.0)    # answer due at +304 s
     script.robot_spoke(MARGARET, "smalltalk.ack", START + 303 * S, 5.0)       # robot goes on until +308 s
     assert script.due(START + 304 * S) == [] and script.deadlines() == [START + 310 * S]
-    assert [o.text for o in script.due(START + 310 * S)] == ["Good morning!"]  # type: ignore[union-attr]
+    assert texts(script.due(START + 310 * S)) == ["Good morning!"]
 
 
-def test_a_new_question_replaces_an_answer_not_yet_given(home) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_question_replaces_an_answer_not_yet_given(home: Home) -> None:
     script = after_the_morning_events(home)
     script.robot_spoke(MARGARET, "greeting.morning", START + 300 * S, 2.0)
     script.robot_spoke(MARGARET, "medication.remind", START + 302 * S, 3.0)
-    assert [o.text for o in script.due(START + 400 * S)] == ["No, thank you."]  # type: ignore[union-attr]
+    assert texts(script.due(START + 400 * S)) == ["No, thank you."]
 
 
 # ------------------------------------------------------------------------------------- the node (tier 2)

@@ -34,7 +34,7 @@ def graph(ros_context: Any) -> Iterator[SimTimeGraph]:
 def say(graph: SimTimeGraph, text: str, rate_wpm: float = 120.0) -> Any:
     client = ActionClient(graph.driver, Say, "/tts_engine/tts")
     assert graph.run_until(client.server_is_ready, 5.0)
-    goal = Say.Goal(text=text, locale="en-GB", person_id="r_000001", act="greeting.morning", rate_wpm=rate_wpm)
+    goal = Say.Goal(text=text, locale="en-GB", person_id="r-000001", act="greeting.morning", rate_wpm=rate_wpm)
     sent = client.send_goal_async(goal)
     assert graph.run_until(sent.done, 5.0)
     return sent.result()
@@ -55,7 +55,7 @@ def test_synthesis_holds_robot_speaking_for_the_speaking_time_and_reports_it(gra
     assert result.result().result.outcome == Say.Result.COMPLETED
     assert result.result().result.duration_s == pytest.approx(5.3, abs=0.2)
     assert speaking[-1].data is False
-    assert [(m.person_id, m.act) for m in spoken] == [("r_000001", "greeting.morning")]
+    assert [(m.person_id, m.act) for m in spoken] == [("r-000001", "greeting.morning")]
     assert spoken[0].duration_s == pytest.approx(5.3, abs=0.01)
 
 
@@ -76,13 +76,13 @@ def test_recognition_publishes_the_utterance_when_it_ends(graph: SimTimeGraph, r
     heard = graph.collect(LiveSpeech, "/humans/voices/r_000001/speech")
     speech_in = graph.driver.create_publisher(SimulatedUtterance, "/sim/speech_in", 10)
     graph.tick()
-    utterance = SimulatedUtterance(voice_id="r_000001", text="Good morning!", locale="en-GB", duration_s=2.0)
+    utterance = SimulatedUtterance(voice_id="r-000001", text="Good morning!", locale="en-GB", duration_s=2.0)
     utterance.header.stamp = Time(sec=graph.now_ns // 1_000_000_000, nanosec=graph.now_ns % 1_000_000_000)
     speech_in.publish(utterance)
     graph.advance(1.5)
     assert heard == [], "a result before the person stopped speaking"
     assert graph.run_until(lambda: bool(heard), 2.0)
-    assert (heard[0].final, heard[0].person_id, heard[0].locale) == ("Good morning!", "r_000001", "en-GB")
+    assert (heard[0].final, heard[0].person_id, heard[0].locale) == ("Good morning!", "r-000001", "en-GB")
     assert heard[0].confidence > 0.5
 
 
@@ -94,7 +94,7 @@ def test_recognition_is_muted_while_the_robot_speaks(graph: SimTimeGraph, ros_co
     graph.tick()
     robot_speaking.publish(Bool(data=True))
     graph.tick(0.1)
-    speech_in.publish(SimulatedUtterance(voice_id="r_000001", text="echo of the robot", locale="en-GB",
+    speech_in.publish(SimulatedUtterance(voice_id="r-000001", text="echo of the robot", locale="en-GB",
                                          duration_s=1.0))
     graph.advance(3.0)
     assert heard == []
