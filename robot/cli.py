@@ -131,7 +131,8 @@ def _profiles_validate(arguments: argparse.Namespace) -> int:
 
 
 def _profiles_show(arguments: argparse.Namespace) -> int:
-    from robot.adapters.yaml_profiles import ProfileError, load_home
+    from robot.adapters.yaml_profiles import load_home
+    from robot.core.profile import ProfileError
 
     try:
         profile = load_home(arguments.profiles_dir).resident(arguments.person_id)

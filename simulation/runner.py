@@ -21,8 +21,8 @@ from typing import TextIO
 import yaml
 
 from robot.adapters.sqlite_store import WellbeingReader, WellbeingSummary
-from robot.adapters.yaml_profiles import ProfileError, load_home, validate_tree, write_resident_copy
-from robot.core.profile import Home
+from robot.adapters.yaml_profiles import load_home, validate_tree, write_resident_copy
+from robot.core.profile import Home, ProfileError
 from robot.graph import GraphError, NodeCommand, graph_commands, load_graph, node_environment, run_context
 from robot.launcher import Launcher, Outcome, RunResult
 from robot.paths import PROFILES_DIR, RUNS_DIR, SCENARIOS_DIR

@@ -26,9 +26,10 @@ from std_msgs.msg import Float32
 from robot.core.profile import Home
 from robot.nodes.common import load_home_from_parameters
 from robot.nodes.convert.clock import is_zero, to_datetime
+from robot.nodes.convert.names import topic_id
 from robot.nodes.params import declare
 from robot.rosenv import run_node
-from simulation.nodes.sim_residents import ENGAGEMENT_QOS, topic_id
+from simulation.nodes.sim_residents import ENGAGEMENT_QOS
 from simulation.scenario import Scenario, check_references, read_scenario
 
 REMINDER_STATES = {Reminder.DUE: "due", Reminder.TAKEN: "taken", Reminder.DECLINED: "declined",

@@ -21,6 +21,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from robot.core.profile import Home
 from robot.core.speech_timing import utterance_duration
 from robot.nodes.common import load_home_from_parameters
+from robot.nodes.convert.names import topic_id
 from robot.nodes.params import declare
 from robot.rosenv import run_node
 from simulation.nodes.sim_clock import NS_PER_S, DeadlineAnnouncer
@@ -30,11 +31,6 @@ CHECK_PERIOD_S = 0.1
 ENGAGEMENT_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
 """Latched: a node that starts late still learns who is engaged."""
-
-
-def topic_id(person_id: str) -> str:
-    """A person or voice id as it appears in a topic name (ROS names allow no '-': r-3f9a1c -> r_3f9a1c)."""
-    return person_id.replace("-", "_")
 
 
 @dataclass(frozen=True)

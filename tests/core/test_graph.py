@@ -266,6 +266,7 @@ def test_the_ros2_launch_file_compiles_and_builds_the_same_commands_as_the_launc
     py_compile.compile(str(LAUNCH_DIR / "carebot.launch.py"), cfile=str(tmp_path / "launch.pyc"), doraise=True)
     launch_file = load_launch_file()
     graph = load_graph(GRAPH_FILE)
+    (tmp_path / "day.yaml").write_text("name: day\n")  # only its path matters here
     arguments = {"simulation": "true", "run_dir": str(tmp_path), "profiles_dir": str(tmp_path / "profiles"),
                  "residents_dir": str(tmp_path / "residents"), "scenario": str(tmp_path / "day.yaml")}
     context = run_context(tmp_path, tmp_path / "profiles", tmp_path / "residents", tmp_path / "day.yaml",

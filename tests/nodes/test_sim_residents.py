@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -134,7 +133,8 @@ def test_node_engages_speaks_and_answers_the_robot_on_the_sim_clock(ros_context:
     from rosgraph_msgs.msg import Clock as ClockMsg
 
     from simulation.nodes.sim_clock import DEADLINES_QOS, to_msg
-    from simulation.nodes.sim_residents import ENGAGEMENT_QOS, SimResidentsNode, topic_id
+    from robot.nodes.convert.names import topic_id
+    from simulation.nodes.sim_residents import ENGAGEMENT_QOS, SimResidentsNode
 
     (tmp_path / "scenario.yaml").write_text(TEXT, encoding="utf-8")
     driver = Node("driver", context=ros_context)
