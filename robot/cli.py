@@ -137,7 +137,7 @@ def _profiles_show(arguments: argparse.Namespace) -> int:
     try:
         profile = load_home(arguments.profiles_dir).resident(arguments.person_id)
     except (ProfileError, KeyError) as error:
-        print(f"carebot profiles show: {error}", file=sys.stderr)
+        print(f"carebot profiles show: {error.args[0]}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print("\n".join(describe_profile(profile)))
     return 0
@@ -155,13 +155,13 @@ def describe_profile(profile: object, provenance: dict[str, object] | None = Non
         source = provenance.get(key)
         tag = f"   [{_text(source)}]" if source is not None else ""
         if dataclasses.is_dataclass(value):
-            lines.append(f"{key}:{tag}")
+            lines.append(f"{field.name}:{tag}")
             lines += ["  " + line for line in describe_profile(value, provenance, f"{key}.")]
         elif isinstance(value, (tuple, list, frozenset)) and value and dataclasses.is_dataclass(next(iter(value))):
-            lines.append(f"{key}:{tag}")
+            lines.append(f"{field.name}:{tag}")
             lines += [f"  - {_text(item)}" for item in value]
         else:
-            lines.append(f"{key}: {_text(value)}{tag}")
+            lines.append(f"{field.name}: {_text(value)}{tag}")
     return lines
 
 

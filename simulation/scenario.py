@@ -681,3 +681,92 @@ def _copied_expectation(expectation: Expectation, new_id: str) -> Expectation:
         return dataclasses.replace(expectation, person_id=new_id,
                                    after_event=_copied_id(expectation.after_event, new_id))
     return dataclasses.replace(expectation, person_id=new_id)
+
+
+def shorten(scenario: Scenario, duration: dt.timedelta) -> Scenario:
+    """The scenario's first `duration`: later events go, and so do expectations tied to a later time.
+
+    Dropped expectations: doses due at or after the new end, and alerts after an event that no longer
+    happens. The others are kept (and may fail if the shortened run is too short for them).
+    """
+    if not dt.timedelta(0) < duration <= scenario.duration:
+        raise ValueError(f"shorten {scenario.name!r}: need a duration up to {scenario.duration}, not {duration}")
+    end = scenario.start + duration
+    events = tuple(event for event in scenario.events if event.at < end)
+    kept_ids = {event.event_id for event in events}
+
+    def still_possible(expectation: Expectation) -> bool:
+        if isinstance(expectation, AlertRaised) and expectation.after_event:
+            return expectation.after_event in kept_ids
+        if isinstance(expectation, ReminderOutcome) and expectation.due is not None:
+            return _on_or_after(expectation.due, scenario.local(scenario.start)) < end
+        return True
+
+    return dataclasses.replace(scenario, duration=duration, events=events,
+                               expectations=tuple(e for e in scenario.expectations if still_possible(e)))
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The scenario as YAML in this module's format (what parse_scenario reads back to an equal scenario)."""
+    document: dict[str, Any] = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "timezone": scenario.timezone,
+        "start": f"{scenario.local(scenario.start):%Y-%m-%d %H:%M:%S}",
+        "duration_hours": scenario.duration / dt.timedelta(hours=1),
+        "residents": [{"profile": r.person_id, "behaviour": dataclasses.asdict(r.behaviour)}
+                      for r in scenario.residents],
+        "events": [_event_document(scenario, event) for event in scenario.events],
+        "replies": _replies_document(scenario.replies),
+        "phone_line": {"default": _line_document(scenario.phone_line.default),
+                       "lines": [{"address": rule.address, **_line_document(rule.behaviour)}
+                                 for rule in scenario.phone_line.rules]},
+        "expect": [_expectation_document(expectation) for expectation in scenario.expectations],
+    }
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
+
+
+def _event_document(scenario: Scenario, event: Event) -> dict[str, Any]:
+    document: dict[str, Any] = {"at": f"{scenario.local(event.at):%H:%M:%S}", "resident": event.person_id,
+                                "do": event.action.value}
+    optional = {"text": event.text, "locale": event.locale, "id": event.event_id}
+    document.update({key: value for key, value in optional.items() if value})
+    return document
+
+
+def _replies_document(rules: tuple[ReplyRule, ...]) -> dict[str, dict[str, list[str | None]]]:
+    document: dict[str, dict[str, list[str | None]]] = {}
+    for rule in rules:
+        document.setdefault(rule.person_id, {})[rule.act] = list(rule.answers)
+    return document
+
+
+def _line_document(behaviour: LineBehaviour) -> dict[str, Any]:
+    return {"answer": behaviour.answer.value, "ring_s": behaviour.ring_s, "talk_s": behaviour.talk_s}
+
+
+def _expectation_document(expectation: Expectation) -> dict[str, Any]:
+    person = expectation.person_id
+    if isinstance(expectation, ReminderOutcome):
+        document: dict[str, Any] = {"reminder": person, "medication": expectation.medication_id,
+                                    "outcome": expectation.outcome}
+        if expectation.due is not None:
+            document["due"] = f"{expectation.due:%H:%M:%S}"
+        return document
+    if isinstance(expectation, CallOutcome):
+        return {"call": person, "relation": expectation.relation, "outcome": expectation.outcome,
+                "min_talk_s": expectation.min_talk_s}
+    if isinstance(expectation, AlertRaised):
+        document = {"alert": person, "category": expectation.category}
+        optional = {"severity": expectation.severity, "within_s": expectation.within_s,
+                    "after_event": expectation.after_event}
+        document.update({key: value for key, value in optional.items() if value not in ("", None)})
+        return document
+    if isinstance(expectation, MoodSeen):
+        return {"mood": person, "value": expectation.value}
+    if isinstance(expectation, MinTurns):
+        document = {"min_turns": person, "count": expectation.count}
+        if expectation.speaker:
+            document["speaker"] = expectation.speaker
+        return document
+    return {"greeted": person}

@@ -124,7 +124,8 @@ class MedicationReminderNode(Node):
             self._published_deadlines = deadlines
 
     def destroy_node(self) -> None:
-        self._store.close()
+        if hasattr(self, "_store"):  # rclpy also destroys nodes whose __init__ failed
+            self._store.close()
         super().destroy_node()
 
 

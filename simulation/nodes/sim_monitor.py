@@ -101,7 +101,8 @@ class Transcript:
             return None
         self._last_hour = hour
         done = max(hour - self._scenario.local(self._scenario.start), dt.timedelta(0)) / self._scenario.duration
-        return f"── {hour:%H:%M} · {done:.0%} of the day ──"
+        span = "day" if self._scenario.duration == dt.timedelta(hours=24) else "scenario"
+        return f"── {hour:%H:%M} · {done:.0%} of the {span} ──"
 
 
 class SimMonitorNode(Node):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -21,9 +22,11 @@ from simulation.scenario import (
     ReminderOutcome,
     ScenarioError,
     check_references,
+    dump_scenario,
     load_scenario,
     parse_scenario,
     scale,
+    shorten,
 )
 
 UTC = dt.timezone.utc
@@ -211,3 +214,30 @@ def test_scaling_cycles_through_the_residents_under_fresh_pseudonymous_ids() -> 
         assert scaled.event(alert.after_event).person_id == alert.person_id
     assert len(scaled.expectations) == 3 * 3 + 4 * 2    # Margaret has 3 expectations, 3 copies; Carmen 4, 2
     assert scale(scenario, 5)[1] == mapping and scale(scenario, 5, seed=1)[1] != mapping
+
+
+@pytest.mark.parametrize("name", ["care_home_day", "smoke"])
+def test_a_dumped_scenario_reads_back_the_same(name: str) -> None:
+    scenario = load_scenario(SCENARIOS_DIR / f"{name}.yaml")
+    again = parse_scenario(dump_scenario(scenario), "dumped.yaml")
+    assert dataclasses.replace(again, source=scenario.source) == scenario
+
+
+def test_a_scaled_and_shortened_day_still_reads_back_the_same() -> None:
+    scenario, _ = scale(load_scenario(SCENARIOS_DIR / "care_home_day.yaml"), 9)
+    short = shorten(scenario, dt.timedelta(hours=5))
+    assert dataclasses.replace(parse_scenario(dump_scenario(short)), source=short.source) == short
+
+
+def test_shortening_drops_what_can_no_longer_happen() -> None:
+    day = load_scenario(SCENARIOS_DIR / "care_home_day.yaml")
+    morning = shorten(day, dt.timedelta(hours=5))                 # 07:00 to 12:00
+    assert morning.end == day.start + dt.timedelta(hours=5)
+    assert all(event.at < morning.end for event in morning.events)
+    assert len(morning.events) == sum(1 for event in day.events if event.at < morning.end)
+    kept = morning.expectations
+    assert not any(isinstance(e, AlertRaised) and e.after_event == "winston-falls" for e in kept)   # 13:30
+    assert not any(isinstance(e, ReminderOutcome) and e.due == dt.time(18, 0) for e in kept)
+    assert any(isinstance(e, ReminderOutcome) and e.due == dt.time(8, 0) for e in kept)
+    with pytest.raises(ValueError, match="up to 1 day"):
+        shorten(day, dt.timedelta(hours=30))

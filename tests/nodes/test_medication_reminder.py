@@ -70,7 +70,7 @@ class Harness:
         self.executor.add_node(self.driver)
         self.node: Any = None
 
-    def start(self) -> None:
+    def start(self, state_file: Path | None = None) -> None:
         from rclpy.parameter import Parameter
 
         from robot.nodes.medication_reminder import MedicationReminderNode
@@ -80,7 +80,7 @@ class Harness:
             Parameter("use_sim_time", value=True),
             Parameter("profiles_dir", value=str(PROFILES_DIR)),
             Parameter("residents_dir", value=str(self.residents_dir)),
-            Parameter("state_file", value=str(self.state_file)),
+            Parameter("state_file", value=str(state_file or self.state_file)),
         ])
         self.executor.add_node(self.node)
         self.spin_until(lambda: self.clock.get_subscription_count() >= 1
@@ -215,6 +215,13 @@ def test_nothing_happens_before_the_clock_runs(harness: Harness) -> None:
     harness.start()
     harness.spin(30)
     assert harness.reminders == [] and harness.deadlines == []
+
+
+def test_an_unusable_state_file_stops_the_node_with_its_path(harness: Harness, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database, only text long enough to fill the SQLite header page " * 20)
+    with pytest.raises(ValueError, match="notes.txt"):
+        harness.start(state_file=notes)
 
 
 def test_reminders_and_alerts_survive_the_round_trip_through_messages() -> None:
