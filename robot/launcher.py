@@ -197,7 +197,8 @@ class Launcher:
 
 def _group_alive(process: subprocess.Popen[bytes]) -> bool:
     """True while any process of the child's group runs; zombies (dead, not yet reaped by init) do not count."""
-    process.poll()  # reap the leader ourselves
+    if process.poll() is None:  # the leader itself (polling also reaps it)
+        return True
     for stat_file in Path("/proc").glob("[0-9]*/stat"):
         try:
             state, _parent, group = stat_file.read_text().rsplit(")", 1)[1].split()[:3]

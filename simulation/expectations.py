@@ -64,6 +64,12 @@ def check(scenario: Scenario, reader: Reader, names: Mapping[str, str] | None = 
     return results
 
 
+def _listing(items: list[str], limit: int = 6) -> str:
+    """Items joined for a report line; long lists are cut short with a count of the rest."""
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
 def _local(scenario: Scenario, value: str) -> str:
     return f"{scenario.local(parse_at(value)):%H:%M:%S}"
 
@@ -71,7 +77,7 @@ def _local(scenario: Scenario, value: str) -> str:
 def _greeted(expectation: Greeted, scenario: Scenario, reader: Reader, who: str) -> tuple[bool, str, str]:
     greetings = [row for row in reader.rows("robot_utterances", person_id=expectation.person_id)
                  if row["act"].startswith("greeting.")]
-    found = ", ".join(f"{row['act']} at {_local(scenario, row['at'])}" for row in greetings)
+    found = _listing([f"{row['act']} at {_local(scenario, row['at'])}" for row in greetings])
     return bool(greetings), f"{who} was greeted", found or "no greeting said to them"
 
 
@@ -84,7 +90,7 @@ def _reminder(expectation: ReminderOutcome, scenario: Scenario, reader: Reader,
     description = f"{who}'s {expectation.medication_id}{dose} reminder ended {expectation.outcome}"
     states = [f"{row['state']} at {_local(scenario, row['at'])}" for row in rows]
     passed = any(row["state"] == expectation.outcome for row in rows)
-    return passed, description, "states: " + ", ".join(states) if states else "no reminder events"
+    return passed, description, f"states: {_listing(states, 10)}" if states else "no reminder events"
 
 
 def _call(expectation: CallOutcome, scenario: Scenario, reader: Reader, who: str) -> tuple[bool, str, str]:
@@ -94,8 +100,8 @@ def _call(expectation: CallOutcome, scenario: Scenario, reader: Reader, who: str
     description = f"{who} called their {expectation.relation}: {expectation.outcome}{talk}"
     passed = any(row["outcome"] == expectation.outcome and row["duration_s"] >= expectation.min_talk_s
                  for row in ended)
-    found = ", ".join(f"{row['outcome']} ({row['duration_s']:.0f} s) at {_local(scenario, row['at'])}"
-                      for row in ended)
+    found = _listing([f"{row['outcome']} ({row['duration_s']:.0f} s) at {_local(scenario, row['at'])}"
+                      for row in ended])
     return passed, description, f"calls ended: {found}" if found else "no call to them ended"
 
 
@@ -105,14 +111,14 @@ def _alert(expectation: AlertRaised, scenario: Scenario, reader: Reader, who: st
         rows = [row for row in rows if row["severity"] == expectation.severity]
     kind = f"{expectation.severity} {expectation.category}".strip()
     if not expectation.after_event or expectation.within_s is None:
-        found = ", ".join(f"{row['alert_id']} at {_local(scenario, row['at'])}" for row in rows)
+        found = _listing([f"{row['alert_id']} at {_local(scenario, row['at'])}" for row in rows])
         return bool(rows), f"a {kind} alert was raised for {who}", found or "no such alert"
     event = scenario.event(expectation.after_event)
     delays = [(parse_at(row["at"]) - event.at).total_seconds() for row in rows]
     description = (f"a {kind} alert for {who} within {expectation.within_s:g} s of event "
                    f"{event.event_id} ({scenario.local(event.at):%H:%M:%S})")
     passed = any(0 <= delay <= expectation.within_s for delay in delays)
-    found = ", ".join(f"{delay:+.1f} s" for delay in delays)
+    found = _listing([f"{delay:+.1f} s" for delay in delays])
     return passed, description, f"alerts at {found} from the event" if found else "no such alert"
 
 

@@ -66,6 +66,7 @@ class Conversation:
     offered_topics: set[str] = field(default_factory=set)
     unanswered_medications: list[str] = field(default_factory=list)
     in_call: bool = False
+    greeted: bool = False
 
 
 YES_LIKE = frozenset({IntentLabel.YES, IntentLabel.FEELING_GOOD})
@@ -149,6 +150,12 @@ class DialogueManager:
             conv.pending = None
         conv.unanswered_medications.append(medication)
         return effects.items
+
+    def on_spoken(self, person_id: str, now: dt.datetime) -> None:
+        """An utterance to this resident has just finished: the wait for their answer starts now."""
+        conv = self._conversation(person_id)
+        if conv.pending is not None:
+            conv.pending = replace(conv.pending, deadline=self._deadline(now))
 
     def on_call_connected(self, person_id: str) -> None:
         self._conversation(person_id).in_call = True
@@ -256,8 +263,10 @@ class DialogueManager:
             self._unwell(conv, understanding, now, latency, effects)
         elif intent is IntentLabel.FEELING_GOOD:
             self._say(conv, "wellbeing.glad", now, effects, latency)
-        elif intent is IntentLabel.GREETING:
+        elif intent is IntentLabel.GREETING and not conv.greeted:
             self._say(conv, self._greeting_act(conv, now), now, effects, latency)
+        elif intent is IntentLabel.GREETING:
+            return  # greeted already in this session: answering greetings with greetings never ends
         elif intent is IntentLabel.FAREWELL:
             self._say(conv, "farewell", now, effects, latency)
             self._end_session(conv, now, "farewell", effects)
@@ -389,6 +398,7 @@ class DialogueManager:
                       profile.speech.volume, gesture, round(latency, 3))
         conv.last_spoken = speak
         conv.last_activity = now
+        conv.greeted = conv.greeted or act in GREETING_GESTURE_ACTS
         effects.add(speak)
 
     def _await(self, conv: Conversation, awaiting: Awaiting, now: dt.datetime, **details: object) -> None:
@@ -410,6 +420,7 @@ class DialogueManager:
         effects.add(SessionChanged(conv.profile.person_id, conv.session_id, False, reason, now))
         conv.session_id = ""
         conv.pending = None
+        conv.greeted = False
 
     @staticmethod
     def _greeting_act(conv: Conversation, now: dt.datetime) -> str:

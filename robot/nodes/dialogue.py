@@ -39,6 +39,8 @@ from robot.rosenv import run_node
 
 DEPTH = 100
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# Engagement is a state: a late-joining dialogue must still learn who is engaged.
+ENGAGEMENT_QOS = LATCHED
 
 
 class DialogueNode(Node):
@@ -76,7 +78,7 @@ class DialogueNode(Node):
             self.create_subscription(LiveSpeech, f"/humans/voices/{topic_id(person_id)}/speech",
                                      partial(self._on_speech, person_id), DEPTH)
             self.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status",
-                                     partial(self._on_engagement, person_id), DEPTH)
+                                     partial(self._on_engagement, person_id), ENGAGEMENT_QOS)
         self.create_subscription(Reminder, "/medication/reminders", self._on_reminder, DEPTH)
         self.create_timer(0.1, self._tick)
 
@@ -154,18 +156,19 @@ class DialogueNode(Node):
         speak = self._speech_queue.popleft()
         self._speaking = True
         self._turns.publish(convert.robot_turn(speak, self._sessions.get(speak.person_id, ""), self._now()))
-        self._say.send_goal_async(convert.say_goal(speak)).add_done_callback(self._on_say_accepted)
+        self._say.send_goal_async(convert.say_goal(speak)).add_done_callback(partial(self._on_say_accepted, speak))
 
-    def _on_say_accepted(self, future: Future) -> None:
+    def _on_say_accepted(self, speak: Speak, future: Future) -> None:
         handle: ClientGoalHandle = future.result()
         if not handle.accepted:
             self.get_logger().error("speech synthesis rejected an utterance")
-            self._on_say_done(None)
+            self._on_say_done(speak, None)
             return
-        handle.get_result_async().add_done_callback(self._on_say_done)
+        handle.get_result_async().add_done_callback(partial(self._on_say_done, speak))
 
-    def _on_say_done(self, _future: Future | None) -> None:
+    def _on_say_done(self, speak: Speak, _future: Future | None) -> None:
         self._speaking = False
+        self._manager.on_spoken(speak.person_id, self._now())
         self._speak_next()
 
     def _start_call(self, start: StartCall) -> None:

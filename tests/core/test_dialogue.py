@@ -186,3 +186,19 @@ def test_idle_session_ends_after_the_timeout(manager: DialogueManager) -> None:
     later = T0 + dt.timedelta(minutes=10)
     ended = [e for e in manager.tick(later) if isinstance(e, SessionChanged)]
     assert len(ended) == 1 and not ended[0].started and ended[0].reason == "timeout"
+
+
+def test_a_greeting_is_returned_once_per_session_so_greetings_cannot_loop(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    assert acts(hear(manager, "Good morning!")) == []
+    manager.on_engagement(PERSON, False, T0 + dt.timedelta(minutes=1))
+    assert acts(hear(manager, "Hello", T0 + dt.timedelta(minutes=2))) == ["greeting.morning"]
+
+
+def test_the_wait_for_an_answer_starts_when_the_question_has_been_spoken(manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    spoken_at = T0 + dt.timedelta(seconds=40)   # the robot was busy speaking to others first
+    manager.on_spoken(PERSON, spoken_at)
+    assert manager.tick(T0 + dt.timedelta(seconds=31)) == []
+    assert [e.answer for e in manager.tick(spoken_at + dt.timedelta(seconds=30))
+            if isinstance(e, ReportReminderAnswer)] == [Answer.NO_ANSWER]
