@@ -1,7 +1,7 @@
 """The `carebot` command: run a simulated day, run one node, check and show profiles.
 
     carebot sim [SCENARIO] [--residents N] [--hours H] [--speed X] [--run-dir DIR] [--quiet]
-    carebot node NAME [--simulation] [--scenario S] [--run-dir DIR] [ros args...]
+    carebot node [--simulation] [--scenario S] [--run-dir DIR] NAME [ros args...]   (options before NAME)
     carebot profiles validate [PATH...]
     carebot profiles show ID [--profiles-dir DIR]
 """
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     node.add_argument("--scenario", help="scenario name or file (simulation nodes need one)")
     node.add_argument("--run-dir", type=Path, default=RUNS_DIR / "robot", metavar="DIR",
                       help="folder for the database, transcript and ROS logs (default: runs/robot)")
-    node.add_argument("ros_args", nargs=argparse.REMAINDER, help="further arguments for the node (--ros-args ...)")
+    node.add_argument("ros_args", nargs=argparse.REMAINDER, help="everything after NAME goes to the node (--ros-args ...)")
     node.set_defaults(command=_node)
 
     profiles = commands.add_parser("profiles", help="check or show resident profiles")

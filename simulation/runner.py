@@ -27,7 +27,7 @@ from robot.graph import GraphError, NodeCommand, graph_commands, load_graph, nod
 from robot.launcher import Launcher, Outcome, RunResult
 from robot.paths import PROFILES_DIR, RUNS_DIR, SCENARIOS_DIR
 from simulation import expectations
-from simulation.scenario import Scenario, ScenarioError, load_scenario, scale
+from simulation.scenario import Scenario, ScenarioError, dump_scenario, load_scenario, scale, shorten
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 CLOCK_NODE = "sim_clock"
@@ -209,14 +209,13 @@ def _clock_tick_hz(params_file: Path) -> float:
 
 
 def _shortened(scenario: Scenario, hours: float) -> Scenario:
-    from simulation.scenario import shorten  # requested from the simulation engineer (see runner report)
-
-    return shorten(scenario, dt.timedelta(hours=hours))
+    try:
+        return shorten(scenario, dt.timedelta(hours=hours))
+    except ValueError as error:
+        raise RunInputError(f"--hours {hours:g}: {error}") from None
 
 
 def _write_scenario(scenario: Scenario, run_dir: Path) -> Path:
-    from simulation.scenario import dump_scenario  # requested from the simulation engineer (see runner report)
-
     path = run_dir / "scenario.yaml"
     path.write_text(dump_scenario(scenario), encoding="utf-8")
     return path

@@ -267,9 +267,11 @@ class DialogueManager:
             self._say(conv, self._greeting_act(conv, now), now, effects, latency)
         elif intent is IntentLabel.GREETING:
             return  # greeted already in this session: answering greetings with greetings never ends
-        elif intent is IntentLabel.FAREWELL:
+        elif intent is IntentLabel.FAREWELL and not self._just_said_farewell(conv):
             self._say(conv, "farewell", now, effects, latency)
             self._end_session(conv, now, "farewell", effects)
+        elif intent is IntentLabel.FAREWELL:
+            self._end_session(conv, now, "farewell", effects)   # goodbyes answered with goodbyes never end
         elif understanding.confidence < self._policy.min_confidence and intent is not IntentLabel.SMALL_TALK:
             self._say(conv, "clarify.pardon", now, effects, latency)
         else:
@@ -421,6 +423,10 @@ class DialogueManager:
         conv.session_id = ""
         conv.pending = None
         conv.greeted = False
+
+    @staticmethod
+    def _just_said_farewell(conv: Conversation) -> bool:
+        return conv.last_spoken is not None and conv.last_spoken.act == "farewell"
 
     @staticmethod
     def _greeting_act(conv: Conversation, now: dt.datetime) -> str:

@@ -202,3 +202,8 @@ def test_the_wait_for_an_answer_starts_when_the_question_has_been_spoken(manager
     assert manager.tick(T0 + dt.timedelta(seconds=31)) == []
     assert [e.answer for e in manager.tick(spoken_at + dt.timedelta(seconds=30))
             if isinstance(e, ReportReminderAnswer)] == [Answer.NO_ANSWER]
+
+
+def test_a_goodbye_answering_the_robots_goodbye_gets_no_further_goodbye(manager: DialogueManager) -> None:
+    assert acts(hear(manager, "Goodbye")) == ["farewell"]
+    assert acts(hear(manager, "Bye bye", T0 + dt.timedelta(seconds=5))) == []
