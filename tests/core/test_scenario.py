@@ -212,7 +212,7 @@ def test_scaling_cycles_through_the_residents_under_fresh_pseudonymous_ids() -> 
     assert len(alerts) == 2
     for alert in alerts:
         assert scaled.event(alert.after_event).person_id == alert.person_id
-    assert len(scaled.expectations) == 3 * 3 + 4 * 2    # Margaret has 3 expectations, 3 copies; Carmen 4, 2
+    assert len(scaled.expectations) == 4 * 3 + 4 * 2    # Margaret has 4 expectations, 3 copies; Carmen 4, 2
     assert scale(scenario, 5)[1] == mapping and scale(scenario, 5, seed=1)[1] != mapping
 
 
