@@ -8,9 +8,11 @@ VENV=${VENV:-.venv}
 LOG=${VENV}.setup.log
 say() { printf '[setup] %s\n' "$*"; }
 
-# System packages: espeak-ng (speech synthesis), cmake and g++ (interface build).
+# System packages: espeak-ng (speech synthesis), PortAudio (microphone, loudspeaker), cmake and g++
+# (interface build).
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+{ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q libportaudio.so.2 || missing+=(libportaudio2)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 if [ ${#missing[@]} -gt 0 ]; then
