@@ -37,9 +37,26 @@ class SimTimeGraph:
 
     def tick(self, seconds: float = 0.0) -> None:
         self.now_ns += int(seconds * 1e9)
-        self.clock.publish(Clock(clock=Time(sec=self.now_ns // 1_000_000_000, nanosec=self.now_ns % 1_000_000_000)))
+        self._publish_now()
         for _ in range(3):
             self.executor.spin_once(timeout_sec=SPIN_TIMEOUT_S)
+
+    def spin_until(self, done: Callable[[], bool], rounds: int = 400) -> bool:
+        """Spin without moving time until `done()` (or give up after `rounds` bounded spins)."""
+        for _ in range(rounds):
+            if done():
+                return True
+            self.executor.spin_once(timeout_sec=SPIN_TIMEOUT_S / 2)
+        return done()
+
+    def set_time(self, ns: int, follower: Node, done: Callable[[], bool] = lambda: True) -> bool:
+        """Jump simulated time to `ns`; spin until `follower`'s clock shows it and `done()` holds."""
+        self.now_ns = ns
+        self._publish_now()
+        return self.spin_until(lambda: follower.get_clock().now().nanoseconds == ns and done())
+
+    def _publish_now(self) -> None:
+        self.clock.publish(Clock(clock=Time(sec=self.now_ns // 1_000_000_000, nanosec=self.now_ns % 1_000_000_000)))
 
     def advance(self, seconds: float, step: float = 0.1) -> None:
         """Move simulated time forward in steps, letting the nodes react at each."""

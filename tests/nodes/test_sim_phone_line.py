@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,55 +86,36 @@ def test_a_call_id_in_use_fails_without_disturbing_the_call() -> None:
 @pytest.mark.ros
 def test_node_answers_dial_requests_on_the_sim_clock_and_announces_its_deadlines(
         ros_context: object, tmp_path: Path) -> None:
+    from builtin_interfaces.msg import Time as TimeMsg
     from carebot_interfaces.msg import Deadlines
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
     from rclpy.parameter import Parameter
-    from rosgraph_msgs.msg import Clock as ClockMsg
 
-    from simulation.nodes.sim_clock import DEADLINES_QOS, to_msg
+    from simulation.nodes.sim_clock import DEADLINES_QOS
     from simulation.nodes.sim_phone_line import SimPhoneLineNode
+    from tests.sim_harness import SimTimeGraph
 
     (tmp_path / "scenario.yaml").write_text(TEXT, encoding="utf-8")
-    family_call = Node("family_call_stand_in", context=ros_context)
-    clock = family_call.create_publisher(ClockMsg, "/clock", 10)
-    requests = family_call.create_publisher(PhoneSignal, "/sim/phone_line/requests", 10)
-    events: list[PhoneSignal] = []
+    graph = SimTimeGraph(ros_context, TimeMsg())
+    requests = graph.driver.create_publisher(PhoneSignal, "/sim/phone_line/requests", 10)
+    events = graph.collect(PhoneSignal, "/sim/phone_line/events", 10)
     announced: list[list[int]] = []
-    family_call.create_subscription(PhoneSignal, "/sim/phone_line/events", events.append, 10)
-    family_call.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
+    graph.driver.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
         [t.sec * S + t.nanosec for t in m.deadlines]), DEADLINES_QOS)
-    phone_line = SimPhoneLineNode(context=ros_context, parameter_overrides=[
-        Parameter("use_sim_time", value=True), Parameter("scenario", value=str(tmp_path / "scenario.yaml"))])
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(family_call)
-    executor.add_node(phone_line)
-
-    def spin_until(condition: Callable[[], bool], rounds: int = 400) -> bool:
-        for _ in range(rounds):
-            if condition():
-                return True
-            executor.spin_once(timeout_sec=0.01)
-        return condition()
-
-    def set_time(ns: int, condition: Callable[[], bool]) -> bool:
-        clock.publish(ClockMsg(clock=to_msg(ns)))
-        return spin_until(lambda: phone_line.get_clock().now().nanoseconds == ns and condition())
-
+    phone_line = graph.add(SimPhoneLineNode(context=ros_context, parameter_overrides=[
+        Parameter("use_sim_time", value=True), Parameter("scenario", value=str(tmp_path / "scenario.yaml"))]))
     try:
-        assert spin_until(lambda: clock.get_subscription_count() > 0 and requests.get_subscription_count() > 0)
-        assert set_time(T0, lambda: True)
+        assert graph.spin_until(lambda: graph.clock.get_subscription_count() > 0
+                                and requests.get_subscription_count() > 0)
+        assert graph.set_time(T0, phone_line)
         requests.publish(PhoneSignal(call_id="c1", address=LUCIA, signal=PhoneSignal.DIAL))
-        assert spin_until(lambda: bool(announced) and announced[-1] == [T0 + S, T0 + 13 * S, T0 + 313 * S])
-        assert set_time(T0 + S, lambda: len(events) == 1)
-        assert set_time(T0 + 13 * S, lambda: len(events) == 2)
+        assert graph.spin_until(lambda: bool(announced) and announced[-1] == [T0 + S, T0 + 13 * S, T0 + 313 * S])
+        assert graph.set_time(T0 + S, phone_line, lambda: len(events) == 1)
+        assert graph.set_time(T0 + 13 * S, phone_line, lambda: len(events) == 2)
         requests.publish(PhoneSignal(call_id="c1", signal=PhoneSignal.HANGUP))
-        assert spin_until(lambda: len(events) == 3)
+        assert graph.spin_until(lambda: len(events) == 3)
         assert [(e.call_id, e.signal, e.address) for e in events] == [
             ("c1", PhoneSignal.RINGING, LUCIA), ("c1", PhoneSignal.ANSWERED, LUCIA), ("c1", PhoneSignal.ENDED, LUCIA)]
         assert events[1].header.stamp.sec == (T0 + 13 * S) // S
-        assert spin_until(lambda: announced[-1] == [])
+        assert graph.spin_until(lambda: announced[-1] == [])
     finally:
-        executor.shutdown()
-        phone_line.destroy_node()
-        family_call.destroy_node()
+        graph.close()

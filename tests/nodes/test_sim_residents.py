@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -127,62 +126,42 @@ def test_a_new_question_replaces_an_answer_not_yet_given(home: Home) -> None:
 def test_node_engages_speaks_and_answers_the_robot_on_the_sim_clock(ros_context: object, tmp_path: Path) -> None:
     from builtin_interfaces.msg import Time as TimeMsg
     from carebot_interfaces.msg import Deadlines, EngagementLevel, RobotSpeech, SimulatedUtterance
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
     from rclpy.parameter import Parameter
-    from rosgraph_msgs.msg import Clock as ClockMsg
 
-    from simulation.nodes.sim_clock import DEADLINES_QOS, to_msg
     from robot.nodes.convert.names import topic_id
+    from simulation.nodes.sim_clock import DEADLINES_QOS
     from simulation.nodes.sim_residents import ENGAGEMENT_QOS, SimResidentsNode
+    from tests.sim_harness import SimTimeGraph
 
     (tmp_path / "scenario.yaml").write_text(TEXT, encoding="utf-8")
-    driver = Node("driver", context=ros_context)
-    clock = driver.create_publisher(ClockMsg, "/clock", 10)
-    robot = driver.create_publisher(RobotSpeech, "/speech_synthesis/spoken", 10)
+    graph = SimTimeGraph(ros_context, TimeMsg())
+    robot = graph.driver.create_publisher(RobotSpeech, "/speech_synthesis/spoken", 10)
     engaged: list[tuple[int, int]] = []
-    heard: list[SimulatedUtterance] = []
     announced: list[list[int]] = []
-    driver.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(MARGARET)}/engagement_status",
-                               lambda m: engaged.append((m.level, m.header.stamp.sec)), ENGAGEMENT_QOS)
-    driver.create_subscription(SimulatedUtterance, "/sim/speech_in", heard.append, 10)
-    driver.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
+    graph.driver.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(MARGARET)}/engagement_status",
+                                     lambda m: engaged.append((m.level, m.header.stamp.sec)), ENGAGEMENT_QOS)
+    heard = graph.collect(SimulatedUtterance, "/sim/speech_in", 10)
+    graph.driver.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
         [t.sec * S + t.nanosec for t in m.deadlines]), DEADLINES_QOS)
-    residents = SimResidentsNode(context=ros_context, parameter_overrides=[
-        Parameter("use_sim_time", value=True), Parameter("scenario", value=str(tmp_path / "scenario.yaml"))])
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(driver)
-    executor.add_node(residents)
-
-    def spin_until(condition: Callable[[], bool], rounds: int = 400) -> bool:
-        for _ in range(rounds):
-            if condition():
-                return True
-            executor.spin_once(timeout_sec=0.01)
-        return condition()
-
-    def set_time(ns: int, condition: Callable[[], bool] = lambda: False) -> bool:
-        clock.publish(ClockMsg(clock=to_msg(ns)))
-        return spin_until(lambda: residents.get_clock().now().nanoseconds == ns and condition(), rounds=200)
-
+    residents = graph.add(SimResidentsNode(context=ros_context, parameter_overrides=[
+        Parameter("use_sim_time", value=True), Parameter("scenario", value=str(tmp_path / "scenario.yaml"))]))
     try:
-        assert spin_until(lambda: clock.get_subscription_count() > 0 and robot.get_subscription_count() > 0)
-        set_time(START + 5 * S, lambda: True)
+        assert graph.spin_until(lambda: graph.clock.get_subscription_count() > 0
+                                and robot.get_subscription_count() > 0)
+        graph.set_time(START + 5 * S, residents)
         assert engaged == []
-        assert set_time(START + 10 * S, lambda: len(engaged) == 1)
+        assert graph.set_time(START + 10 * S, residents, lambda: len(engaged) == 1)
         assert engaged == [(EngagementLevel.ENGAGED, (START + 10 * S) // S)]
 
         speech = RobotSpeech(person_id=MARGARET, act="medication.remind", text="It's time for your amlodipine.",
                              locale="en-GB", duration_s=3.0)
         speech.header.stamp = TimeMsg(sec=(START + 20 * S) // S)
         robot.publish(speech)
-        assert set_time(START + 20 * S, lambda: START + 25 * S in sum(announced, []))   # 20 + 3 + 2 s
-        assert set_time(START + 25 * S, lambda: len(heard) == 1)
+        assert graph.set_time(START + 20 * S, residents, lambda: START + 25 * S in sum(announced, []))  # 20 + 3 + 2 s
+        assert graph.set_time(START + 25 * S, residents, lambda: len(heard) == 1)
         answer = heard[0]
         assert (answer.voice_id, answer.text, answer.locale) == (MARGARET, "No, thank you.", "en-GB")
         assert (answer.header.stamp.sec, answer.duration_s > 0) == ((START + 25 * S) // S, True)
-        assert spin_until(lambda: announced[-1] == [])
+        assert graph.spin_until(lambda: announced[-1] == [])
     finally:
-        executor.shutdown()
-        residents.destroy_node()
-        driver.destroy_node()
+        graph.close()
