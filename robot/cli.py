@@ -1,6 +1,6 @@
 """The `carebot` command: run a simulated day, run one node, check and show profiles.
 
-    carebot sim [SCENARIO] [--residents N] [--hours H] [--speed X] [--run-dir DIR] [--quiet]
+    carebot sim [SCENARIO] [--residents N] [--hours H] [--speed X] [--audio] [--run-dir DIR] [--quiet]
     carebot node [--simulation] [--scenario S] [--run-dir DIR] NAME [ros args...]   (options before NAME)
     carebot profiles validate [PATH...]
     carebot profiles show ID [--profiles-dir DIR]
@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="at most X sim seconds per wall second while nothing happens")
     sim.add_argument("--run-dir", type=Path, metavar="DIR", help="run folder (default: runs/<scenario>-<time>)")
     sim.add_argument("--quiet", action="store_true", help="no live transcript (it is still in the run folder)")
+    sim.add_argument("--audio", action="store_true",
+                     help="residents heard through real VAD and recognisers, the robot speaks with espeak-ng")
     sim.set_defaults(command=_sim)
 
     node = commands.add_parser("node", help="run one node of the graph (on a robot, or for debugging)")
@@ -89,7 +91,7 @@ def _sim(arguments: argparse.Namespace) -> int:
         print(f"carebot sim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return runner.run(scenario, residents=arguments.residents, hours=arguments.hours, speed=arguments.speed,
-                      run_dir=arguments.run_dir, quiet=arguments.quiet)
+                      run_dir=arguments.run_dir, quiet=arguments.quiet, audio=arguments.audio)
 
 
 def _node(arguments: argparse.Namespace) -> int:

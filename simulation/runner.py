@@ -31,6 +31,10 @@ from simulation.scenario import Scenario, ScenarioError, dump_scenario, load_sce
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 CLOCK_NODE = "sim_clock"
+AUDIO_ACTIVE_SPEED = 1.0
+"""Audio mode: sim seconds per wall second while anyone speaks, so sound is heard and answered in real time."""
+SPEECH_TIMING_LOGS = {"speech_recognition": "speech_recognition.timing.jsonl",
+                      "speech_synthesis": "speech_synthesis.timing.jsonl"}
 
 
 class RunInputError(ValueError):
@@ -60,11 +64,15 @@ def scenario_path(name_or_path: str) -> Path:
 
 
 def run(scenario_path: Path, residents: int | None = None, hours: float | None = None, speed: float | None = None,
-        run_dir: Path | None = None, quiet: bool = False, out: TextIO = sys.stdout) -> int:
-    """Run one simulated day; returns the process exit code (0 only if every expectation held)."""
+        run_dir: Path | None = None, quiet: bool = False, out: TextIO = sys.stdout, audio: bool = False) -> int:
+    """Run one simulated day; returns the process exit code (0 only if every expectation held).
+
+    `audio`: residents are heard through the simulated room's sound, VAD and recognisers, and the robot
+    speaks through espeak-ng into the simulated speaker (text mode otherwise).
+    """
     try:
         prepared = prepare(scenario_path, residents, hours, run_dir)
-        commands = simulation_commands(prepared, speed, quiet)
+        commands = simulation_commands(prepared, speed, quiet, audio)
     except (ScenarioError, ProfileError, GraphError, RunInputError) as error:
         print(f"carebot sim: {error}", file=out, flush=True)
         return EXIT_BAD_INPUT
@@ -99,14 +107,31 @@ def prepare(source: Path, residents: int | None, hours: float | None, run_dir: P
     return PreparedRun(scenario, scenario_file, home, target)
 
 
-def simulation_commands(prepared: PreparedRun, speed: float | None, quiet: bool) -> list[NodeCommand]:
+def simulation_commands(prepared: PreparedRun, speed: float | None, quiet: bool,
+                        audio: bool = False) -> list[NodeCommand]:
     """The graph's robot and simulation nodes for this run; `speed` caps the clock's idle pace."""
     graph = load_graph()
     context = run_context(prepared.run_dir, PROFILES_DIR, prepared.run_dir / "residents", prepared.scenario_file,
                           graph.clock_subscribers())
-    extra = {CLOCK_NODE: {"idle_step_s": speed / _clock_tick_hz(graph.node(CLOCK_NODE).params_file)}} if speed else {}
+    tick_hz = _clock_tick_hz(graph.node(CLOCK_NODE).params_file) if speed or audio else 0.0
+    extra: dict[str, dict[str, object]] = {CLOCK_NODE: {}}
+    if speed:
+        extra[CLOCK_NODE]["idle_step_s"] = speed / tick_hz
+    if audio:
+        extra[CLOCK_NODE]["active_step_s"] = AUDIO_ACTIVE_SPEED / tick_hz
+        extra.update(audio_params(prepared.run_dir))
     commands = graph_commands(graph, context, simulation=True, extra_params=extra)
     return [dataclasses.replace(command, console=False) for command in commands] if quiet else commands
+
+
+def audio_params(run_dir: Path) -> dict[str, dict[str, object]]:
+    """Speech nodes in audio mode with the simulated room and speaker, logging timings for the benchmark."""
+    timing = {node: {"timing_log": str(run_dir / name)} for node, name in SPEECH_TIMING_LOGS.items()}
+    return {
+        "speech_recognition": {"mode": "audio", "source": "simulated", **timing["speech_recognition"]},
+        "speech_synthesis": {"mode": "audio", "output": "simulated", "record_path": str(run_dir / "robot_speech.jsonl"),
+                             **timing["speech_synthesis"]},
+    }
 
 
 def domain_id() -> int:

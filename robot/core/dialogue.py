@@ -3,6 +3,11 @@
 Pure: time comes in as arguments, sentences come from the phrase bank, understanding from an injected
 classifier. Safety first (a help request is handled before anything else), then whatever question
 the robot is waiting on, then what the resident brought up. Reminders take the floor from small talk.
+
+Words decoded against a command grammar (`constrained`) can be any speech forced onto a command, so a
+safety or care command heard that way is confirmed with the person before the robot acts on it. A help
+request nobody confirms or denies still reaches staff when the confirmation times out: a missed fall
+costs more than a false alarm.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class Awaiting(str, Enum):
     CONTACT_CHOICE = "contact_choice"
     OFFER_CALL = "offer_call"
     TOPIC = "topic"
+    COMMAND_CONFIRM = "command_confirm"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class Pending:
     contacts: tuple[Contact, ...] = ()
     topic: str = ""
     clarified: bool = False
+    command: Understanding | None = None     # what COMMAND_CONFIRM asks about
+    resumes: Pending | None = None           # the question to go back to when the command is denied
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class DialoguePolicy:
     """Tunable behaviour. Times in seconds of the node clock."""
 
     answer_timeout_s: float = 45.0
+    confirm_timeout_s: float = 15.0     # a help request unconfirmed this long goes to staff anyway
     session_idle_timeout_s: float = 300.0
     min_confidence: float = 0.5
     repeat_rate_factor: float = 0.85
@@ -84,6 +93,7 @@ GREETING_GESTURE_ACTS = frozenset({"greeting.morning", "greeting.afternoon", "gr
 # Intents that change the subject: they are handled as new requests even while a question is open.
 NEW_SUBJECT = frozenset({IntentLabel.CALL_FAMILY, IntentLabel.FEELING_LONELY, IntentLabel.FEELING_UNWELL,
                          IntentLabel.FAREWELL})
+CONFIRM_ACTS = {Answer.TAKEN: "confirm.med_taken", Answer.DECLINED: "confirm.med_declined"}
 
 
 class DialogueManager:
@@ -110,20 +120,29 @@ class DialogueManager:
         return effects.items
 
     def on_speech(self, person_id: str, text: str, locale: str, heard_at: dt.datetime,
-                  now: dt.datetime) -> list[Effect]:
+                  now: dt.datetime, constrained: bool = False) -> list[Effect]:
+        """`constrained`: decoded against a command grammar, so safety and care commands are confirmed."""
         conv, effects = self._conversation(person_id), Effects()
         self._start_session(conv, now, "spoke", effects)
-        understanding = self._classifier.classify(text, conv.profile.language)
-        effects.add(Understood(person_id, conv.session_id, text, locale, understanding, heard_at))
         conv.last_activity = now
         latency = max(0.0, (now - heard_at).total_seconds())
-        if understanding.intent is IntentLabel.NEED_HELP:
+        if not text.strip():
+            self._say(conv, "clarify.not_understood", now, effects, latency)
+            self._keep_waiting(conv, now)
+            return effects.items
+        understanding = self._classifier.classify(text, conv.profile.language)
+        effects.add(Understood(person_id, conv.session_id, text, locale, understanding, heard_at))
+        if self._confirmation_answered(conv, understanding, now, latency, effects):
+            pass
+        elif understanding.intent is IntentLabel.NEED_HELP and constrained:
+            self._confirm_command(conv, "confirm.help", understanding, now, latency, effects)
+        elif understanding.intent is IntentLabel.NEED_HELP:
             self._help(conv, understanding, now, latency, effects)
         elif understanding.intent is IntentLabel.STOP:
             self._stop(conv, now, latency, effects)
         elif understanding.intent is IntentLabel.REPEAT and conv.last_spoken is not None:
             self._repeat(conv, now, latency, effects)
-        elif not self._answer_pending(conv, understanding, text, now, latency, effects):
+        elif not self._answer_pending(conv, understanding, text, now, latency, effects, constrained):
             self._new_subject(conv, understanding, text, now, latency, effects)
         self._mention_unanswered(conv, now, effects)
         return effects.items
@@ -153,9 +172,7 @@ class DialogueManager:
 
     def on_spoken(self, person_id: str, now: dt.datetime) -> None:
         """An utterance to this resident has just finished: the wait for their answer starts now."""
-        conv = self._conversation(person_id)
-        if conv.pending is not None:
-            conv.pending = replace(conv.pending, deadline=self._deadline(now))
+        self._keep_waiting(self._conversation(person_id), now)
 
     def on_call_connected(self, person_id: str) -> None:
         self._conversation(person_id).in_call = True
@@ -180,9 +197,7 @@ class DialogueManager:
             pending = conv.pending
             if pending is not None and now >= pending.deadline:
                 conv.pending = None
-                if pending.awaiting is Awaiting.REMINDER:
-                    effects.add(ReportReminderAnswer(pending.reminder_id, conv.profile.person_id,
-                                                     Answer.NO_ANSWER, 0.0))
+                self._time_out(conv, pending, now, effects)
             idle_since = conv.last_activity
             if (conv.session_id and conv.pending is None and not conv.in_call and idle_since is not None
                     and (now - idle_since).total_seconds() >= self._policy.session_idle_timeout_s):
@@ -200,15 +215,70 @@ class DialogueManager:
     def residents(self) -> list[str]:
         return list(self._conversations)
 
+    def _time_out(self, conv: Conversation, pending: Pending, now: dt.datetime, effects: Effects) -> None:
+        if pending.awaiting is Awaiting.COMMAND_CONFIRM and pending.command is not None \
+                and pending.command.intent is IntentLabel.NEED_HELP:
+            self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST,
+                        "Resident may have asked for help (heard through a command grammar, not confirmed)",
+                        pending.command, now, effects)
+            return
+        reminder_id = pending.reminder_id or (pending.resumes.reminder_id if pending.resumes else "")
+        if reminder_id:
+            effects.add(ReportReminderAnswer(reminder_id, conv.profile.person_id, Answer.NO_ANSWER, 0.0))
+
+    # ---- confirming what a command grammar heard ----------------------------------------------
+    def _confirm_command(self, conv: Conversation, act: str, command: Understanding, now: dt.datetime,
+                         latency: float, effects: Effects, resumes: Pending | None = None) -> None:
+        self._say(conv, act, now, effects, latency)
+        conv.pending = Pending(Awaiting.COMMAND_CONFIRM, now, reminder_id=resumes.reminder_id if resumes else "",
+                               command=command, resumes=resumes)
+        self._keep_waiting(conv, now)
+
+    def _confirmation_answered(self, conv: Conversation, understanding: Understanding, now: dt.datetime,
+                               latency: float, effects: Effects) -> bool:
+        pending = conv.pending
+        if pending is None or pending.awaiting is not Awaiting.COMMAND_CONFIRM or pending.command is None:
+            return False
+        if understanding.intent in YES_LIKE or understanding.intent is pending.command.intent:
+            conv.pending = None
+            self._carry_out(conv, pending, now, latency, effects)
+        elif understanding.intent is IntentLabel.NO:
+            conv.pending = pending.resumes
+            self._say(conv, "clarify.not_understood", now, effects, latency)
+            self._keep_waiting(conv, now)
+        else:
+            conv.pending = pending.resumes   # something else entirely: handle it as what it is
+            return False
+        return True
+
+    def _carry_out(self, conv: Conversation, confirmed: Pending, now: dt.datetime, latency: float,
+                   effects: Effects) -> None:
+        command = confirmed.command
+        assert command is not None
+        if command.intent is IntentLabel.NEED_HELP:
+            self._help(conv, command, now, latency, effects)
+        elif confirmed.resumes is not None:
+            self._record_reminder_answer(conv, confirmed.resumes, REMINDER_ANSWERS[command.intent], command,
+                                         now, latency, effects)
+
+    def _keep_waiting(self, conv: Conversation, now: dt.datetime) -> None:
+        """The robot has (re)asked its question: the wait for the answer starts again now."""
+        pending = conv.pending
+        if pending is None:
+            return
+        help_unconfirmed = pending.command is not None and pending.command.intent is IntentLabel.NEED_HELP
+        wait_s = self._policy.confirm_timeout_s if help_unconfirmed else self._policy.answer_timeout_s
+        conv.pending = replace(pending, deadline=now + dt.timedelta(seconds=wait_s))
+
     # ---- answering what the robot asked -------------------------------------------------------
     def _answer_pending(self, conv: Conversation, understanding: Understanding, text: str, now: dt.datetime,
-                        latency: float, effects: Effects) -> bool:
+                        latency: float, effects: Effects, constrained: bool = False) -> bool:
         pending, intent = conv.pending, understanding.intent
         if pending is None or intent in NEW_SUBJECT:
             return False
         conv.pending = None
         if pending.awaiting is Awaiting.REMINDER:
-            return self._answer_reminder(conv, pending, understanding, now, latency, effects)
+            return self._answer_reminder(conv, pending, understanding, now, latency, effects, constrained)
         if pending.awaiting in (Awaiting.CALL_CONFIRM, Awaiting.OFFER_CALL) and intent in YES_LIKE:
             self._place_call(conv, pending.contacts[0], now, latency, effects)
         elif pending.awaiting is Awaiting.CALL_CONFIRM and intent is IntentLabel.NO:
@@ -228,18 +298,25 @@ class DialogueManager:
         return True
 
     def _answer_reminder(self, conv: Conversation, pending: Pending, understanding: Understanding,
-                         now: dt.datetime, latency: float, effects: Effects) -> bool:
+                         now: dt.datetime, latency: float, effects: Effects, constrained: bool) -> bool:
         answer = REMINDER_ANSWERS.get(understanding.intent)
         if answer is None and not pending.clarified:
             self._say(conv, "clarify.pardon", now, effects, latency)
             conv.pending = replace(pending, clarified=True, deadline=self._deadline(now))
             return True
-        answer = answer or Answer.UNCLEAR
+        if constrained and answer in CONFIRM_ACTS:
+            self._confirm_command(conv, CONFIRM_ACTS[answer], understanding, now, latency, effects, resumes=pending)
+            return True
+        self._record_reminder_answer(conv, pending, answer or Answer.UNCLEAR, understanding, now, latency, effects)
+        return True
+
+    def _record_reminder_answer(self, conv: Conversation, pending: Pending, answer: Answer,
+                                understanding: Understanding, now: dt.datetime, latency: float,
+                                effects: Effects) -> None:
         effects.add(ReportReminderAnswer(pending.reminder_id, conv.profile.person_id, answer,
                                          understanding.confidence))
         if answer in REMINDER_ACKS:
             self._say(conv, REMINDER_ACKS[answer], now, effects, latency, minutes=str(self._policy.snooze_minutes))
-        return True
 
     def _choose_contact(self, conv: Conversation, pending: Pending, text: str, now: dt.datetime,
                         latency: float, effects: Effects) -> None:
@@ -373,8 +450,7 @@ class DialogueManager:
                          volume=min(1.0, last.volume + self._policy.repeat_volume_step), latency_s=latency)
         conv.last_spoken = slower
         effects.add(slower)
-        if conv.pending is not None:
-            conv.pending = replace(conv.pending, deadline=self._deadline(now))
+        self._keep_waiting(conv, now)
 
     def _mention_unanswered(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
         while conv.unanswered_medications:

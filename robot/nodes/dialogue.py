@@ -94,9 +94,11 @@ class DialogueNode(Node):
 
     # ---- inputs -------------------------------------------------------------------------------
     def _on_speech(self, person_id: str, msg: LiveSpeech) -> None:
-        if msg.final.strip():
-            self._apply(self._manager.on_speech(person_id, msg.final, msg.locale, to_datetime(msg.header.stamp),
-                                                self._now()))
+        """Finals only; an empty final means someone spoke but nothing usable was recognised."""
+        if msg.incremental:
+            return
+        self._apply(self._manager.on_speech(person_id, msg.final, msg.locale, to_datetime(msg.header.stamp),
+                                            self._now(), constrained=msg.constrained))
 
     def _on_engagement(self, person_id: str, msg: EngagementLevel) -> None:
         if msg.level in (EngagementLevel.ENGAGED, EngagementLevel.DISENGAGED):

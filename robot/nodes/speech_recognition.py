@@ -1,28 +1,37 @@
 """speech_recognition: turns what residents say into LiveSpeech on /humans/voices/<voice_id>/speech.
 
-Text mode (this issue): the simulated residents' words arrive as text on /sim/speech_in and are
-published as final results when the utterance ends on the node clock. Input is muted while the robot
-speaks (/robot_speaking), so the robot never answers itself.
+Two modes. `text` (the fast simulation): the simulated residents' words arrive as text on /sim/speech_in
+and are published when the utterance ends on the node clock. `audio`: sound from a microphone (or the
+simulated room, which synthesises each resident's lines in their own voice over a noise floor) goes
+through VAD, end-of-speech detection tuned per resident and a recogniser for the resident's language
+(robot/nodes/hearing.py). In both, input is muted while the robot speaks (/robot_speaking), so the robot
+never answers itself; in audio mode a resident who talks over the robot is announced as a barge-in.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.time import Time
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 
 from carebot_interfaces.msg import LiveSpeech, SimulatedUtterance
+from robot.core.endpointing import EndpointSettings, SpeechStarted
+from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings, NotUnderstood, Partial, Unheard
+from robot.core.profile import Home
+from robot.nodes.common import load_home_from_parameters
 from robot.nodes.convert.names import topic_id
+from robot.nodes.hearing import HearingWorker, RecogniserUsage, Speaker, TimedRecognisers, TimingLog
 from robot.nodes.params import declare
 from robot.rosenv import run_node
 
 RELIABLE_DEPTH = 50
+PUMP_PERIOD_S = 0.02
 
 
 @dataclass
@@ -34,30 +43,44 @@ class _Hearing:
 class SpeechRecognitionNode(Node):
     def __init__(self, **node_options: Any) -> None:
         super().__init__("speech_recognition", **node_options)
-        self._mode = declare(self, "mode", "text", "input: text (simulated residents' words on /sim/speech_in)",
-                             read_only=True)
-        if self._mode != "text":
-            raise ValueError(f"speech_recognition: mode {self._mode!r} is not available yet; expected 'text'")
+        self._mode = declare(self, "mode", "text", "input: text (simulated residents' words on /sim/speech_in) "
+                             "or audio (microphone or simulated room, through VAD and a recogniser)", read_only=True)
+        if self._mode not in ("text", "audio"):
+            raise ValueError(f"speech_recognition: parameter mode: expected 'text' or 'audio', got {self._mode!r}")
         self._confidence = declare(self, "text_confidence", 0.95,
                                    "confidence reported for text-mode results (0..1)", 0.0, 1.0)
         self._robot_speaking = False
         self._hearing: list[_Hearing] = []
         self._speech_publishers: dict[str, Publisher] = {}
         self._speaking_publishers: dict[str, Publisher] = {}
+        self._audio: AudioHearing | None = None
+        if self._mode == "audio":
+            self._audio = AudioHearing(self, load_home_from_parameters(self))
+        self._barge_in_pub = self.create_publisher(String, "~/barge_in", 10)
         self.create_subscription(SimulatedUtterance, "/sim/speech_in", self._on_utterance, RELIABLE_DEPTH)
         self.create_subscription(Bool, "/robot_speaking", self._on_robot_speaking, 10)
         self.create_timer(0.05, self._finish_due_utterances)
 
+    def destroy_node(self) -> None:
+        if getattr(self, "_audio", None) is not None:
+            self._audio.close()
+        super().destroy_node()
+
+    # ---- text mode (and residents whose language has no recogniser) ------------------------------
     def _on_robot_speaking(self, msg: Bool) -> None:
         self._robot_speaking = msg.data
+        if self._audio is not None:
+            self._audio.robot_speaking(msg.data)
 
     def _on_utterance(self, utterance: SimulatedUtterance) -> None:
+        if self._audio is not None and self._audio.plays(utterance):
+            return
         if self._robot_speaking:
             self.get_logger().info(f"muted while the robot speaks; dropped {utterance.voice_id}'s utterance")
             return
         ends_at = Time.from_msg(utterance.header.stamp) + Duration(nanoseconds=int(utterance.duration_s * 1e9))
         self._hearing.append(_Hearing(utterance, ends_at))
-        self._publisher(self._speaking_publishers, utterance.voice_id, "is_speaking", Bool).publish(Bool(data=True))
+        self.publish_speaking(utterance.voice_id, True)
 
     def _finish_due_utterances(self) -> None:
         now = self.get_clock().now()
@@ -65,16 +88,175 @@ class SpeechRecognitionNode(Node):
         self._hearing = [h for h in self._hearing if h.ends_at > now]
         for hearing in due:
             said = hearing.utterance
-            result = LiveSpeech(voice_id=said.voice_id, person_id=said.voice_id, final=said.text,
-                                confidence=float(self._confidence), locale=said.locale)
-            result.header.stamp = hearing.ends_at.to_msg()
-            self._publisher(self._speech_publishers, said.voice_id, "speech", LiveSpeech).publish(result)
-            self._publisher(self._speaking_publishers, said.voice_id, "is_speaking", Bool).publish(Bool(data=False))
+            self.publish_speech(said.voice_id, LiveSpeech(final=said.text, confidence=float(self._confidence),
+                                                          locale=said.locale), hearing.ends_at.nanoseconds)
+            self.publish_speaking(said.voice_id, False)
+
+    # ---- publishing (any thread) -----------------------------------------------------------------
+    def publish_speech(self, voice_id: str, result: LiveSpeech, stamp_ns: int) -> None:
+        result.voice_id = result.person_id = voice_id
+        result.header.stamp = Time(nanoseconds=stamp_ns).to_msg()
+        self._publisher(self._speech_publishers, voice_id, "speech", LiveSpeech).publish(result)
+
+    def publish_speaking(self, voice_id: str, speaking: bool) -> None:
+        self._publisher(self._speaking_publishers, voice_id, "is_speaking", Bool).publish(Bool(data=speaking))
+
+    def publish_barge_in(self, voice_id: str) -> None:
+        """Someone talks over the robot: speech_synthesis stops at once (it listens on this topic)."""
+        self._barge_in_pub.publish(String(data=voice_id))
 
     def _publisher(self, cache: dict[str, Publisher], voice_id: str, leaf: str, msg_type: type) -> Publisher:
         if voice_id not in cache:
-            cache[voice_id] = self.create_publisher(msg_type, f"/humans/voices/{topic_id(voice_id)}/{leaf}", RELIABLE_DEPTH)
+            cache[voice_id] = self.create_publisher(msg_type, f"/humans/voices/{topic_id(voice_id)}/{leaf}",
+                                                    RELIABLE_DEPTH)
         return cache[voice_id]
+
+
+class AudioHearing:
+    """Audio mode of the node: a source of frames, a worker that listens, and what it heard published."""
+
+    def __init__(self, node: SpeechRecognitionNode, home: Home) -> None:
+        from robot.adapters.recognisers import RecogniserChoice
+        from robot.adapters.webrtc_vad import WebRtcVad
+
+        self._node = node
+        self._source_kind = declare(node, "source", "simulated", "audio source: simulated (the simulated room) "
+                                    "or microphone (PortAudio)", read_only=True)
+        aggressiveness = declare(node, "vad_aggressiveness", 3, "WebRTC VAD mode 0..3 (3 = strictest)", 0, 3)
+        energy_gate = declare(node, "energy_gate", True, "count a frame as speech only when it stands out from "
+                              "the background (keeps the VAD usable in babble)")
+        self._log = TimingLog(declare(node, "timing_log", "", "JSON-lines file for `carebot bench speech`; "
+                                      "empty = off", read_only=True))
+        self._choice = RecogniserChoice()
+        self._usage = RecogniserUsage()
+        speakers = self._speakers(home)
+        settings = ListenerSettings(endpoint=EndpointSettings(energy_gate=energy_gate))
+        self._worker = HearingWorker(lambda: WebRtcVad(aggressiveness), TimedRecognisers(self._choice, self._usage),
+                                     settings, speakers, self._on_event)
+        self._references: dict[str, list[tuple[int, str]]] = {}
+        self._source = self._open_source(speakers)
+
+    def plays(self, utterance: SimulatedUtterance) -> bool:
+        """Simulated room: play a resident's words into the microphone; False if they must go as text."""
+        if self._simulated is None or utterance.voice_id not in self._heard_as_audio:
+            return False
+        start_ns = Time.from_msg(utterance.header.stamp).nanoseconds
+        self._simulated.say(utterance.voice_id, utterance.text, self._voices[utterance.voice_id], start_ns)
+        self._references.setdefault(utterance.voice_id, []).append((start_ns, utterance.text))
+        return True
+
+    def robot_speaking(self, speaking: bool) -> None:
+        self._worker.robot_speaking(speaking, self._node.get_clock().now().nanoseconds)
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.stop()
+        self._worker.close()
+
+    # ---- set-up ----------------------------------------------------------------------------------
+    def _speakers(self, home: Home) -> dict[str, Speaker]:
+        """Each resident with a recogniser for their language; the others are named in the log."""
+        from robot.adapters.yaml_understanding import load_lexicon
+        from robot.core.grammar import resident_phrases
+
+        understanding = Path(self._node.get_parameter("profiles_dir").value) / "understanding"
+        speakers, unheard = {}, []
+        for person_id, profile in home.residents.items():
+            if self._choice.engine_for(profile.locale) is None:
+                unheard.append(f"{person_id} ({profile.locale})")
+                continue
+            lexicon_file = understanding / f"{profile.language}.yaml"
+            phrases = resident_phrases(load_lexicon(lexicon_file), profile) if lexicon_file.exists() else ()
+            speakers[person_id] = Speaker(person_id, profile.locale, phrases, profile.speech.end_of_speech_s)
+        if unheard:
+            self._node.get_logger().error(
+                f"no speech model for {', '.join(unheard)}: their speech cannot be recognised "
+                f"(the simulation gives them text input); install one with `carebot models install PATH_OR_URL`")
+        self._engines = {pid: self._choice.engine_for(s.locale) or "" for pid, s in speakers.items()}
+        return speakers
+
+    def _open_source(self, speakers: dict[str, Speaker]) -> Any:
+        self._simulated: Any = None
+        self._heard_as_audio = set(speakers)
+        if self._source_kind == "simulated":
+            return self._open_simulated_room(speakers)
+        if self._source_kind == "microphone":
+            return self._open_microphone(speakers)
+        raise ValueError(f"speech_recognition: parameter source: expected 'simulated' or 'microphone', "
+                         f"got {self._source_kind!r}")
+
+    def _open_simulated_room(self, speakers: dict[str, Speaker]) -> Any:
+        from robot.adapters.pyttsx3_synthesiser import Pyttsx3Synthesiser
+        from simulation.sim_microphone import SimulatedMicrophone, resident_voice
+
+        node = self._node
+        noise_floor = declare(node, "noise_floor_dbfs", -60.0, "simulated room: noise floor level (dBFS)", -90.0, -20.0)
+        babble = declare(node, "babble_snr_db", 0.0, "simulated room: background babble, speech-to-babble "
+                         "ratio (dB); 0 = no babble", 0.0, 60.0)
+        self._voices = {pid: resident_voice(pid, s.locale) for pid, s in speakers.items()}
+        self._simulated = SimulatedMicrophone(Pyttsx3Synthesiser(), noise_floor_dbfs=noise_floor,
+                                              babble_snr_db=babble or None)
+        self._simulated.start(self._worker.hear)
+        node.create_timer(PUMP_PERIOD_S, lambda: self._simulated.pump(node.get_clock().now().nanoseconds))
+        return self._simulated
+
+    def _open_microphone(self, speakers: dict[str, Speaker]) -> Any:
+        from robot.adapters.sounddevice_microphone import SounddeviceMicrophone
+
+        node = self._node
+        device = declare(node, "device", "", "PortAudio input device name or index; empty = the default",
+                         read_only=True)
+        room_resident = declare(node, "room_resident", "", "resident the microphone's speech is attributed to",
+                                read_only=True)
+        if room_resident not in speakers:
+            raise ValueError(f"speech_recognition: parameter room_resident: expected one of {sorted(speakers)} "
+                             f"(residents with a speech model), got {room_resident!r}")
+        microphone = SounddeviceMicrophone(device or None, room_resident, lambda: node.get_clock().now().nanoseconds)
+        microphone.start(self._worker.hear)
+        return microphone
+
+    # ---- what the listeners heard (worker thread) --------------------------------------------------
+    def _on_event(self, speaker: Speaker, event: ListenerEvent, wall_ns: int) -> None:
+        node, voice = self._node, speaker.person_id
+        if isinstance(event, SpeechStarted):
+            node.publish_speaking(voice, True)
+        elif isinstance(event, Partial) and event.hypothesis.text:
+            node.publish_speech(voice, LiveSpeech(incremental=event.hypothesis.text,
+                                                  confidence=event.hypothesis.confidence, locale=speaker.locale),
+                                event.at_ns)
+        elif isinstance(event, Heard):
+            self._publish_heard(speaker, event, wall_ns)
+        elif isinstance(event, NotUnderstood):
+            self._publish_not_understood(speaker, event)
+        elif isinstance(event, BargeIn):
+            node.get_logger().info(f"{voice} talks over the robot: barge-in")
+            node.publish_barge_in(voice)
+
+    def _publish_heard(self, speaker: Speaker, event: Heard, wall_ns: int) -> None:
+        hypothesis = event.hypothesis
+        self._node.publish_speech(speaker.person_id, LiveSpeech(
+            final=hypothesis.text, confidence=hypothesis.confidence, locale=event.locale,
+            constrained=event.constrained), event.ended_ns)
+        self._node.publish_speaking(speaker.person_id, False)
+        self._log.heard(speaker, event, wall_ns, self._reference(speaker.person_id, event.ended_ns),
+                        self._engines[speaker.person_id], self._usage)
+
+    def _publish_not_understood(self, speaker: Speaker, event: NotUnderstood) -> None:
+        self._node.publish_speaking(speaker.person_id, False)
+        if event.reason is Unheard.EMPTY:   # someone spoke, nothing usable: the dialogue asks again
+            self._node.publish_speech(speaker.person_id, LiveSpeech(final="", confidence=0.0, locale=event.locale),
+                                      event.ended_ns)
+        else:
+            self._node.get_logger().warning(f"{speaker.person_id}: speech not recognised ({event.reason.value}): "
+                                            f"{event.detail}")
+
+    def _reference(self, channel: str, ended_ns: int) -> str | None:
+        """What the simulated resident really said in the utterance that ended at `ended_ns`."""
+        said = [(start, text) for start, text in self._references.get(channel, []) if start <= ended_ns]
+        if not said:
+            return None
+        self._references[channel] = [item for item in self._references[channel] if item[0] > said[-1][0]]
+        return said[-1][1]
 
 
 def main(args: list[str] | None = None) -> None:

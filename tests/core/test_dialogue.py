@@ -207,3 +207,82 @@ def test_the_wait_for_an_answer_starts_when_the_question_has_been_spoken(manager
 def test_a_goodbye_answering_the_robots_goodbye_gets_no_further_goodbye(manager: DialogueManager) -> None:
     assert acts(hear(manager, "Goodbye")) == ["farewell"]
     assert acts(hear(manager, "Bye bye", T0 + dt.timedelta(seconds=5))) == []
+
+
+# ---- words heard through a command grammar are confirmed before the robot acts on them -----------------
+def hear_grammar(manager: DialogueManager, text: str, at: dt.datetime = T0) -> list:
+    return manager.on_speech(PERSON, text, "en-GB", at, at + dt.timedelta(milliseconds=300), constrained=True)
+
+
+def alerts_in(effects: list) -> list[RaiseAlert]:
+    return [e for e in effects if isinstance(e, RaiseAlert)]
+
+
+def test_help_heard_through_a_grammar_is_confirmed_then_alerted(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    effects = hear_grammar(manager, "help me")
+    assert acts(effects) == ["confirm.help"] and alerts_in(effects) == []
+    effects = hear_grammar(manager, "yes", T0 + dt.timedelta(seconds=4))
+    assert [a.alert.category for a in alerts_in(effects)] == [AlertCategory.HELP_REQUEST]
+    assert acts(effects) == ["help.reassure"]
+
+
+def test_help_denied_raises_nothing_and_an_unconfirmed_one_still_reaches_staff(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    hear_grammar(manager, "help")
+    denied = hear_grammar(manager, "no", T0 + dt.timedelta(seconds=4))
+    assert alerts_in(denied) == [] and acts(denied) == ["clarify.not_understood"]
+    assert alerts_in(manager.tick(T0 + dt.timedelta(seconds=60))) == []
+
+    hear_grammar(manager, "help", T0 + dt.timedelta(minutes=2))
+    manager.on_spoken(PERSON, T0 + dt.timedelta(minutes=2, seconds=2))
+    assert manager.next_deadline() == T0 + dt.timedelta(minutes=2, seconds=17)   # confirm_timeout_s 15
+    unanswered = manager.tick(T0 + dt.timedelta(minutes=2, seconds=17))
+    assert len(alerts_in(unanswered)) == 1
+    assert alerts_in(unanswered)[0].alert.severity is Severity.URGENT
+    assert "not confirmed" in alerts_in(unanswered)[0].alert.summary
+
+
+def test_saying_help_again_while_asked_to_confirm_counts_as_yes(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    hear_grammar(manager, "help")
+    assert len(alerts_in(hear_grammar(manager, "help me", T0 + dt.timedelta(seconds=3)))) == 1
+
+
+def test_a_reminder_answer_heard_through_a_grammar_is_confirmed_before_it_is_recorded(
+        manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    effects = hear_grammar(manager, "i have taken them", T0 + dt.timedelta(seconds=5))
+    assert acts(effects) == ["confirm.med_taken"]
+    assert [e for e in effects if isinstance(e, ReportReminderAnswer)] == []
+    effects = hear_grammar(manager, "yes", T0 + dt.timedelta(seconds=9))
+    assert [(e.reminder_id, e.answer) for e in effects if isinstance(e, ReportReminderAnswer)] == \
+        [("r/x", Answer.TAKEN)]
+    assert acts(effects) == ["medication.thanks_taken"]
+
+
+def test_a_denied_reminder_answer_goes_back_to_the_reminder_question(manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    hear_grammar(manager, "no thank you", T0 + dt.timedelta(seconds=5))
+    assert acts(hear_grammar(manager, "no", T0 + dt.timedelta(seconds=9))) == ["clarify.not_understood"]
+    effects = hear(manager, "I've taken them", T0 + dt.timedelta(seconds=15))
+    assert [e.answer for e in effects if isinstance(e, ReportReminderAnswer)] == [Answer.TAKEN]
+    timed_out = manager.tick(T0 + dt.timedelta(minutes=5))
+    assert [e for e in timed_out if isinstance(e, ReportReminderAnswer)] == []
+
+
+def test_an_unconfirmed_reminder_answer_times_out_as_no_answer(manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    hear_grammar(manager, "i have taken them", T0 + dt.timedelta(seconds=5))
+    effects = manager.tick(T0 + dt.timedelta(minutes=2))
+    assert [(e.reminder_id, e.answer) for e in effects if isinstance(e, ReportReminderAnswer)] == \
+        [("r/x", Answer.NO_ANSWER)]
+
+
+def test_speech_nothing_could_be_made_of_is_met_with_a_kind_request_to_say_it_again(
+        manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    effects = manager.on_speech(PERSON, "", "en-GB", T0 + dt.timedelta(seconds=5), T0 + dt.timedelta(seconds=5))
+    assert acts(effects) == ["clarify.not_understood"]
+    assert [e for e in effects if isinstance(e, Understood)] == []
+    assert manager.next_deadline() == T0 + dt.timedelta(seconds=35)
