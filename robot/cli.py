@@ -4,6 +4,7 @@
     carebot node [--simulation] [--scenario S] [--run-dir DIR] NAME [ros args...]   (options before NAME)
     carebot profiles validate [PATH...]
     carebot profiles show ID [--profiles-dir DIR]
+    carebot bench speech [SCENARIO] [--json] [--run-dir DIR]
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -46,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--audio", action="store_true",
                      help="residents heard through real VAD and recognisers, the robot speaks with espeak-ng")
     sim.set_defaults(command=_sim)
+
+    bench = commands.add_parser("bench", help="measure the robot (figures on stdout)")
+    bench_commands = bench.add_subparsers(required=True, metavar="WHAT")
+    speech = bench_commands.add_parser("speech", help="audio-mode scenario: latency, WER, ASR RTF, peak RSS")
+    speech.add_argument("scenario", nargs="?", default="speech_bench",
+                        help="scenario name or file (default: speech_bench)")
+    speech.add_argument("--json", action="store_true", help="print one JSON object (else one figure per line)")
+    speech.add_argument("--run-dir", type=Path, metavar="DIR", help="run folder (default: runs/<scenario>-bench-speech-<time>)")
+    speech.set_defaults(command=_bench_speech)
 
     node = commands.add_parser("node", help="run one node of the graph (on a robot, or for debugging)")
     node.add_argument("name", help="node name in launch/graph.yaml")
@@ -92,6 +103,24 @@ def _sim(arguments: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     return runner.run(scenario, residents=arguments.residents, hours=arguments.hours, speed=arguments.speed,
                       run_dir=arguments.run_dir, quiet=arguments.quiet, audio=arguments.audio)
+
+
+def _bench_speech(arguments: argparse.Namespace) -> int:
+    """Transcript to stderr, figures to stdout; exit 1 if the scenario's expectations failed."""
+    ensure_loopback_only()
+    from simulation import runner, speech_bench
+
+    try:
+        scenario = runner.scenario_path(arguments.scenario)
+    except runner.RunInputError as error:
+        print(f"carebot bench speech: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    code, figures = speech_bench.run_benchmark(scenario, arguments.run_dir)
+    if arguments.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        print("\n".join(f"{name}: {value}" for name, value in figures.items()))
+    return 0 if code == runner.EXIT_PASSED else 1
 
 
 def _node(arguments: argparse.Namespace) -> int:

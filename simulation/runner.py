@@ -95,7 +95,7 @@ def prepare(source: Path, residents: int | None, hours: float | None, run_dir: P
     copies = {person_id: person_id for person_id in scenario.person_ids}
     if residents is not None:
         scenario, copies = scale(scenario, residents)
-    target = _new_run_dir(run_dir, source)
+    target = new_run_dir(run_dir, source)
     residents_dir = target / "residents"
     residents_dir.mkdir(parents=True)
     (target / "logs").mkdir()
@@ -205,8 +205,10 @@ def _hours(duration: dt.timedelta) -> str:
     return f"{duration.total_seconds() / 3600:g} h"
 
 
-def _new_run_dir(requested: Path | None, source: Path) -> Path:
-    target = requested or RUNS_DIR / f"{source.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+def new_run_dir(requested: Path | None, source: Path, suffix: str = "") -> Path:
+    """The run folder: `requested`, or runs/<scenario>[-<suffix>]-<time>; it must be new or empty."""
+    stem = f"{source.stem}-{suffix}" if suffix else source.stem
+    target = requested or RUNS_DIR / f"{stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     if target.exists() and any(target.iterdir()):
         raise RunInputError(f"run folder {target} is not empty; give a new --run-dir")
     target.mkdir(parents=True, exist_ok=True)

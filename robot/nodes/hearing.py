@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from robot.core.audio import AudioFrame, Hypothesis, Recogniser, RecogniserFactory, VoiceActivityDetector
+from robot.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioFrame, Hypothesis, Recogniser, RecogniserFactory, VoiceActivityDetector
 from robot.core.listening import ChannelListener, Heard, ListenerEvent, ListenerSettings
 
 
@@ -151,8 +151,9 @@ class TimingLog:
                 "engine": engine, "constrained": event.constrained, "text": event.hypothesis.text,
                 "reference": reference, "confidence": round(event.hypothesis.confidence, 3),
                 "detected_wall_ns": wall_ns, "eos_pause_ms": round(speaker.end_of_speech_s * 1000),
+                "eos_measured_ms": round(event.eos_pause_s * 1000),
                 "speech_s": round((event.ended_ns - event.started_ns) / 1e9, 3),
-                "asr_cpu_s": round(usage.cpu_s, 4), "asr_audio_s": round(usage.audio_bytes / 32_000, 3),
+                "asr_cpu_s": round(usage.cpu_s, 4), "asr_audio_s": round(usage.audio_bytes / (SAMPLE_RATE * SAMPLE_WIDTH), 3),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
         with self._path.open("a", encoding="utf-8") as log:
             log.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -1,0 +1,89 @@
+"""`carebot bench speech`: the audio-mode scenario, measured.
+
+Runs a scenario with `carebot sim --audio` (residents heard through the simulated room's sound, WebRTC VAD
+and the recognisers; the robot speaks with espeak-ng), then reads the two speech nodes' timing logs:
+- latency: from the moment the end of speech was detected (the frame that completed the pause began to
+  be processed) to the first synthesised sample of the robot's next utterance to that resident, both on
+  CLOCK_MONOTONIC; the configured end-of-speech pause is not part of it and is reported separately;
+- word error rate per resident and engine, against what the simulated resident really said;
+- ASR real-time factor (recogniser CPU seconds / audio seconds fed) and the speech nodes' peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from robot.core.wer import word_error_rate
+from simulation import runner
+
+REPLY_WINDOW_NS = 5_000_000_000
+"""A robot utterance that starts more than this after the end of speech is not an answer to it."""
+
+
+def read_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def reply_latencies_ms(heard: Sequence[dict[str, Any]], spoken: Sequence[dict[str, Any]]) -> list[float]:
+    """For each end of speech, the delay to the first sample of the robot's next utterance to that person."""
+    latencies = []
+    for utterance in heard:
+        detected = utterance["detected_wall_ns"]
+        replies = [s["first_sample_wall_ns"] for s in spoken if s["person_id"] == utterance["person_id"]
+                   and detected <= s["goal_wall_ns"] <= detected + REPLY_WINDOW_NS]
+        if replies:
+            latencies.append((min(replies) - detected) / 1e6)
+    return latencies
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (what a reader of "p95" expects from a few dozen samples)."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return ordered[int(rank) - 1]
+
+
+def summarise(heard: Sequence[dict[str, Any]], spoken: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The benchmark's figures from the recognition and synthesis timing logs."""
+    if not heard:
+        raise ValueError("the speech timing log is empty: nothing was heard in audio mode")
+    latencies = reply_latencies_ms(heard, spoken)
+    scored = [h for h in heard if h.get("reference")]
+    by_resident: dict[str, dict[str, Any]] = {}
+    for person_id in sorted({h["person_id"] for h in scored}):
+        theirs = [h for h in scored if h["person_id"] == person_id]
+        by_resident[person_id] = {"engine": theirs[0]["engine"], "locale": theirs[0]["locale"],
+                                  "utterances": len(theirs),
+                                  "wer": round(word_error_rate((h["reference"], h["text"]) for h in theirs), 3)}
+    last = heard[-1]
+    return {
+        "latency_ms_p50": round(percentile(latencies, 0.50), 1) if latencies else None,
+        "latency_ms_p95": round(percentile(latencies, 0.95), 1) if latencies else None,
+        "latency_samples": len(latencies),
+        "eos_pause_ms": round(statistics.median(h["eos_measured_ms"] for h in heard)),
+        "eos_pause_configured_ms": {h["person_id"]: h["eos_pause_ms"] for h in heard},
+        "wer": round(word_error_rate((h["reference"], h["text"]) for h in scored), 3) if scored else None,
+        "wer_by_resident": by_resident,
+        "asr_rtf": round(last["asr_cpu_s"] / last["asr_audio_s"], 4) if last["asr_audio_s"] else None,
+        "peak_rss_mb": max([h["peak_rss_mb"] for h in heard] + [s.get("peak_rss_mb", 0.0) for s in spoken]),
+        "peak_rss_mb_by_node": {"speech_recognition": max(h["peak_rss_mb"] for h in heard),
+                                "speech_synthesis": max((s.get("peak_rss_mb", 0.0) for s in spoken), default=None)},
+        "utterances_heard": len(heard),
+    }
+
+
+def run_benchmark(scenario: Path, run_dir: Path | None, log: TextIO = sys.stderr) -> tuple[int, dict[str, Any]]:
+    """Run the scenario in audio mode (transcript to `log`); returns (sim exit code, figures)."""
+    target = run_dir or runner.new_run_dir(None, scenario, suffix="bench-speech")
+    code = runner.run(scenario, run_dir=target, quiet=True, audio=True, out=log)
+    logs = {node: read_lines(target / name) for node, name in runner.SPEECH_TIMING_LOGS.items()}
+    figures = summarise(logs["speech_recognition"], logs["speech_synthesis"])
+    figures.update(scenario=scenario.stem, scenario_passed=code == runner.EXIT_PASSED, run_dir=str(target))
+    return code, figures
