@@ -49,16 +49,27 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
     "help.reassure": _slots("address"),
     "clarify.pardon": _slots("address"),
     "clarify.yes_no": _slots(),
+    "clarify.not_understood": _slots("address"),
+    "confirm.help": _slots(),
+    "confirm.med_taken": _slots(),
+    "confirm.med_declined": _slots(),
+    "filler": _slots(),
     "farewell": _slots("address"),
     "stop.ack": _slots(),
 })
-"""Act name -> the slot names its phrases may use (every slot must be filled when rendering)."""
+"""Act name -> the slot names its phrases may use (every slot must be filled when rendering).
 
+`confirm.*` acts ask before acting on a command heard through a grammar decoder, which maps any speech
+onto some command (FACTS); `filler` bridges a slow answer; `clarify.not_understood` follows a turn
+the recogniser could make nothing of.
+"""
+
+_OFTEN_HEARD = ("greeting.", "filler")
 
 
 def min_variants(act: str) -> int:
     """How many phrasings a bank needs for `act`, so nobody hears the same sentence twice in a row.
 
-    Greetings are heard most often, so they need three.
+    Greetings and fillers are heard most often, so they need three.
     """
-    return 3 if act.startswith("greeting.") else 2
+    return 3 if act.startswith(_OFTEN_HEARD) else 2

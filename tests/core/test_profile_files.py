@@ -29,9 +29,9 @@ def test_the_home_has_the_residents_the_scenarios_need() -> None:
     home = load_home(PROFILES_DIR)
     kinds = {(r.culture_id, r.locale) for r in home.residents.values()}
     assert {("british_english", "en-GB"), ("japanese", "ja-JP"), ("spanish_andalusian", "es-ES"),
-            ("polish", "pl-PL"), ("punjabi_uk", "en-GB")} <= kinds
+            ("polish", "pl-PL"), ("punjabi_uk", "en-GB"), ("korean", "ko-KR")} <= kinds
     assert set(home.cultures) == {"british_english", "punjabi_uk", "jamaican_uk", "spanish_andalusian",
-                                  "polish", "japanese"}
+                                  "polish", "japanese", "korean"}
     japanese = next(r for r in home.residents.values() if r.locale == "ja-JP")
     assert japanese.timezone == "Europe/London"
     assert japanese.address_as == "田中さん"
@@ -74,7 +74,7 @@ def test_culture_files_say_they_are_a_starting_guess_and_cite_sources(path: Path
 
 def test_phrase_banks_cover_every_act_in_every_language() -> None:
     phrases = load_phrase_bank(PROFILES_DIR)
-    assert phrases.languages == frozenset({"en", "es", "pl", "ja"})
+    assert phrases.languages == frozenset({"en", "es", "pl", "ja", "ko"})
     for language in sorted(phrases.languages):
         for act, slots in ACTS.items():
             variants = phrases.bank(language).acts[act]
@@ -231,7 +231,7 @@ def test_unquoted_times_mean_what_staff_wrote(tree: Path) -> None:
 def test_a_topic_without_words_is_reported_in_every_phrase_bank(tree: Path) -> None:
     edit(tree / "residents" / "r-3f9a1c.yaml", "crosswords: staff_entry", "origami: staff_entry")
     errors = validate_tree(tree)
-    assert sorted(Path(e.file).name for e in errors) == ["en.yaml", "es.yaml", "ja.yaml", "pl.yaml"]
+    assert sorted(Path(e.file).name for e in errors) == ["en.yaml", "es.yaml", "ja.yaml", "ko.yaml", "pl.yaml"]
     assert {e.field for e in errors} == {"topics.origami"}
     es = next(e for e in errors if e.file.endswith("es.yaml"))
     assert es.line == line_of(tree / "phrases" / "es.yaml", "the_weather: el tiempo")
