@@ -5,6 +5,7 @@
     carebot profiles validate [PATH...]
     carebot profiles show ID [--profiles-dir DIR]
     carebot bench speech [SCENARIO] [--json] [--run-dir DIR]
+    carebot models list|install PATH_OR_URL [--language LANG] [--sha256 HEX]|remove NAME [--models-dir DIR]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from enum import Enum
 from pathlib import Path
 
 from robot.graph import GraphError, load_graph, node_command, node_environment, run_context
+from robot.models_cli import add_models_parser
 from robot.paths import PROFILES_DIR, RUNS_DIR
 from robot.rosenv import ensure_loopback_only
 
@@ -77,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("person_id", metavar="ID")
     show.add_argument("--profiles-dir", type=Path, default=PROFILES_DIR, metavar="DIR")
     show.set_defaults(command=_profiles_show)
+
+    add_models_parser(commands)
     return parser
 
 

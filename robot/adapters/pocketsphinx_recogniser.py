@@ -1,0 +1,181 @@
+"""English recognition on pocketsphinx's bundled US-English model, against a grammar of command sentences.
+
+The free language model is useless on this model (FACTS: 9-85 % WER), so this engine only decodes a JSGF
+grammar of the sentences a resident is likely to say: it is `constrained` (any speech maps onto one of
+the sentences, so the dialogue confirms before acting).
+
+Why the audio is decoded at `finish()`: pocketsphinx normalises the cepstrum with a running mean that
+starts from a fixed guess; a fresh decoder fed the stream live misrecognised 12 of 15 commands, while
+decoding the whole utterance with its own mean (`full_utt`) got 90/90 over six voices. At RTF ~0.013
+that costs ~35 ms for a 2.5 s utterance, after the end of speech. So `accept()` only buffers.
+
+Words missing from the dictionary: a sentence holding one is left out of the grammar and the word is
+logged once. A pronunciation guessed from spelling would let a misheard name ring the wrong person;
+leaving it out keeps "call my daughter" working while the log tells staff which name to add.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pocketsphinx
+from pocketsphinx import Decoder
+
+from robot.core.audio import SAMPLE_RATE, Hypothesis
+
+LOG = logging.getLogger(__name__)
+BUNDLED_MODEL_DIR = Path(pocketsphinx.get_model_path()) / "en-us"
+DITHER_SEED = 1   # +-1 LSB of noise guards against exact-zero digital silence (FACTS), the same for each utterance
+
+
+class PocketsphinxEngine:
+    """One acoustic model and dictionary; decoders are pooled so concurrent utterances never share one."""
+
+    def __init__(self, model_dir: Path = BUNDLED_MODEL_DIR) -> None:
+        self._model_dir = model_dir
+        self._lock = threading.Lock()
+        self._idle: list[Decoder] = []
+        self._searches: dict[int, set[str]] = {}     # id(decoder) -> grammar searches it holds
+        self._reported_missing: set[str] = set()
+
+    def recogniser(self, locale: str, phrases: Iterable[str]) -> PocketsphinxRecogniser:
+        """A recogniser for one utterance that can only hear `phrases` (those with every word in the dictionary)."""
+        usable = self.usable_phrases(phrases)
+        if not usable:
+            raise ValueError(f"pocketsphinx ({locale}): no grammar sentence has all its words in the dictionary "
+                             f"{self._model_dir / 'cmudict-en-us.dict'}; this engine decodes only a grammar: "
+                             f"pass the resident's command phrases (robot.core.grammar.command_phrases)")
+        return PocketsphinxRecogniser(self, locale, usable)
+
+    def usable_phrases(self, phrases: Iterable[str]) -> tuple[str, ...]:
+        """`phrases` without those holding a word the dictionary lacks (each such word logged once)."""
+        decoder = self._checkout()
+        try:
+            usable = []
+            for phrase in dict.fromkeys(phrases):
+                missing = [word for word in phrase.split() if decoder.lookup_word(word) is None]
+                self._report_missing(missing, phrase)
+                if phrase.strip() and not missing:
+                    usable.append(phrase)
+            return tuple(usable)
+        finally:
+            self._checkin(decoder)
+
+    def decode(self, pcm: bytes, phrases: tuple[str, ...]) -> Hypothesis:
+        """Decode one whole utterance against the grammar of `phrases`."""
+        decoder = self._checkout()
+        try:
+            decoder.activate_search(self._search_for(decoder, phrases))
+            decoder.start_utt()
+            decoder.process_raw(_dithered(pcm), False, True)
+            decoder.end_utt()
+            return _final_hypothesis(decoder, frozenset(phrases))
+        finally:
+            self._checkin(decoder)
+
+    def _checkout(self) -> Decoder:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._new_decoder()
+
+    def _checkin(self, decoder: Decoder) -> None:
+        with self._lock:
+            self._idle.append(decoder)
+
+    def _new_decoder(self) -> Decoder:
+        hmm, dictionary = self._model_dir / "en-us", self._model_dir / "cmudict-en-us.dict"
+        for path in (hmm, dictionary):
+            if not path.exists():
+                raise FileNotFoundError(f"pocketsphinx model: {path} is missing (expected the en-us acoustic "
+                                        f"model folder and cmudict-en-us.dict in {self._model_dir})")
+        # cmn=batch: pooled decoders must not carry one utterance's cepstral mean into the next
+        decoder = Decoder(hmm=str(hmm), dict=str(dictionary), lm=None, samprate=SAMPLE_RATE, loglevel="FATAL",
+                          cmn="batch")
+        self._searches[id(decoder)] = set()
+        return decoder
+
+    def _search_for(self, decoder: Decoder, phrases: tuple[str, ...]) -> str:
+        """The name of this grammar's search in `decoder`, adding it on first use."""
+        grammar = jsgf_grammar(phrases)
+        name = "g" + hashlib.sha1(grammar.encode("utf-8")).hexdigest()[:16]
+        known = self._searches[id(decoder)]
+        if name not in known:
+            decoder.add_jsgf_string(name, grammar)
+            known.add(name)
+        return name
+
+    def _report_missing(self, missing: list[str], phrase: str) -> None:
+        with self._lock:
+            new = [word for word in missing if word not in self._reported_missing]
+            self._reported_missing.update(new)
+        for word in new:
+            LOG.warning("pocketsphinx: %r is not in the dictionary %s; sentences using it are left out "
+                        "of the grammar (first: %r)", word, self._model_dir / "cmudict-en-us.dict",
+                        phrase)
+
+
+class PocketsphinxRecogniser:
+    """One utterance: buffers audio while the person speaks and decodes it at `finish()` (see module doc)."""
+
+    constrained = True
+
+    def __init__(self, engine: PocketsphinxEngine, locale: str, phrases: tuple[str, ...]) -> None:
+        self.locale = locale
+        self.phrases = phrases
+        self._engine = engine
+        self._audio = bytearray()
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        """Buffers `pcm`; this engine gives no partial results."""
+        if len(pcm) % 2:
+            raise ValueError(f"pocketsphinx: audio must be whole int16 samples; got {len(pcm)} bytes")
+        self._audio += pcm
+        return None
+
+    def finish(self) -> Hypothesis:
+        if not self._audio:
+            return Hypothesis("", 0.0, True)
+        return self._engine.decode(bytes(self._audio), self.phrases)
+
+
+def jsgf_grammar(phrases: Iterable[str]) -> str:
+    """A JSGF grammar whose one public rule is any of `phrases`."""
+    alternatives = " | ".join(f"( {phrase} )" for phrase in phrases)
+    return f"#JSGF V1.0;\ngrammar carebot;\npublic <sentence> = {alternatives};\n"
+
+
+def _dithered(pcm: bytes) -> bytes:
+    """`pcm` plus +-1 LSB of noise: decoding exact digital zeros fails (FACTS: 3/15 commands, 15/15 with noise).
+
+    pocketsphinx's own `dither` draws from one generator across utterances, so a result would depend on
+    what was decoded before; this one starts from the same seed every time.
+    """
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.int32)
+    samples += np.random.default_rng(DITHER_SEED).integers(-1, 2, samples.size)
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+
+
+def _final_hypothesis(decoder: Decoder, phrases: frozenset[str]) -> Hypothesis:
+    """The decoded sentence with the lowest posterior of its words as confidence.
+
+    A search that ends inside a sentence (no final state reached) returns words that are no command:
+    that is reported as nothing understood.
+    """
+    hypothesis = decoder.hyp()
+    text = hypothesis.hypstr if hypothesis is not None else ""
+    if text not in phrases:
+        return Hypothesis("", 0.0, True)
+    posteriors = [segment.prob for segment in decoder.seg() if _is_word(segment.word)]
+    confidence = min(posteriors, default=0.0)
+    return Hypothesis(text, round(max(0.0, min(1.0, confidence)), 3), True)
+
+
+def _is_word(token: str) -> bool:
+    """Dictionary words, not silences or noises (<s>, <sil>, [NOISE]) the decoder puts between them."""
+    return not token.startswith(("<", "[", "+"))

@@ -1,0 +1,63 @@
+"""The sentences a resident is likely to say, for recognisers that decode against a fixed grammar.
+
+Built from a language's understanding lexicon (every intent phrase) plus the resident's own family:
+each way of asking for a call combined with the relation words and names of their contacts ("call my
+daughter", "ring my grandson oliver", "call claire"). Sentences are normalised the way recognisers write
+text: lower case, no punctuation (apostrophes kept: "can't" is one dictionary word).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from robot.core.intents import IntentLabel, LanguageLexicon
+from robot.core.profile import Contact
+
+# Languages that put the person before the verb ("딸에게 전화해 주세요", "娘に電話して"), ISO 639-1.
+OBJECT_BEFORE_VERB = frozenset({"ja", "ko", "hi", "pa", "ur", "bn", "ta", "tr", "fa"})
+_NOT_WORD = re.compile(r"[^\w']+")
+
+
+def normalise_phrase(text: str) -> str:
+    """Lower case, unified apostrophes, punctuation to spaces, single spaces; letters are left as written."""
+    text = unicodedata.normalize("NFC", text).lower().replace("’", "'")
+    return " ".join(word.strip("'") for word in _NOT_WORD.split(text) if word.strip("'"))
+
+
+def command_phrases(lexicon: LanguageLexicon, contacts: Iterable[Contact] = ()) -> tuple[str, ...]:
+    """Every intent phrase, then every call request naming one of `contacts`; no duplicates, stable order."""
+    sentences = [*_intent_phrases(lexicon), *_call_requests(lexicon, tuple(contacts))]
+    return tuple(dict.fromkeys(s for s in map(normalise_phrase, sentences) if s))
+
+
+def _intent_phrases(lexicon: LanguageLexicon) -> Iterator[str]:
+    for phrases in lexicon.intents.values():
+        yield from phrases
+
+
+def _call_requests(lexicon: LanguageLexicon, contacts: tuple[Contact, ...]) -> Iterator[str]:
+    """Call phrase + who: a name, a relation word, or a relation word followed by the name."""
+    separator = " " if lexicon.spaced else ""
+    object_first = lexicon.language in OBJECT_BEFORE_VERB
+    for request in lexicon.intents.get(IntentLabel.CALL_FAMILY, ()):
+        for who in _ways_to_name(lexicon, contacts, separator):
+            sentence = separator.join((who, request) if object_first else (request, who))
+            if not _repeats_a_word(sentence):
+                yield sentence
+
+
+def _ways_to_name(lexicon: LanguageLexicon, contacts: tuple[Contact, ...], separator: str) -> Iterator[str]:
+    for contact in contacts:
+        name = contact.name.lower()
+        yield name
+        for word in lexicon.relations.get(contact.relation, ()):
+            yield word
+            yield f"{word}{separator}{name}"
+
+
+def _repeats_a_word(sentence: str) -> bool:
+    """"call my" + "my girl" would say "my my": such joins are not sentences anyone says."""
+    words = sentence.split()
+    return any(first == second for first, second in zip(words, words[1:]))

