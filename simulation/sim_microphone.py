@@ -161,9 +161,11 @@ class SimulatedMicrophone:
 
     def _mix(self, channel: _Channel, start: int) -> np.ndarray:
         positions = np.arange(start, start + FRAME_SAMPLES)
-        mixed = np.take(self._noise, positions, mode="wrap")
+        # Explicit modulo: np.take(mode="wrap") wraps by repeated subtraction, which takes hours for sample
+        # positions of a real epoch (~2.8e13 at 16 kHz).
+        mixed = self._noise[positions % self._noise.size]
         if self._babble is not None:
-            mixed = mixed + np.take(self._babble, positions, mode="wrap")
+            mixed = mixed + self._babble[positions % self._babble.size]
         for line in channel.lines:
             low, high = max(start, line.start), min(start + FRAME_SAMPLES, line.end)
             if low < high:

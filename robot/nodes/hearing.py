@@ -95,6 +95,7 @@ class HearingWorker:
         self._speakers = speakers
         self._on_event = on_event
         self._listeners: dict[str, ChannelListener] = {}
+        self._robot_speaking = _RobotSpeaking(False, 0)   # also for listeners created later
         self._inbox: queue.Queue[AudioFrame | _RobotSpeaking | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="hearing", daemon=True)
         self._thread.start()
@@ -116,6 +117,7 @@ class HearingWorker:
     def _run(self) -> None:
         while (item := self._inbox.get()) is not None:
             if isinstance(item, _RobotSpeaking):
+                self._robot_speaking = item
                 for channel, listener in self._listeners.items():
                     self._emit(channel, listener.set_robot_speaking(item.speaking, item.now_ns), time.monotonic_ns())
             elif item.channel in self._speakers:
@@ -127,6 +129,7 @@ class HearingWorker:
             speaker = self._speakers[channel]
             listener = ChannelListener(self._make_vad(), self._recognisers, self._settings)
             listener.set_speaker(speaker.locale, speaker.phrases, speaker.end_of_speech_s)
+            listener.set_robot_speaking(self._robot_speaking.speaking, self._robot_speaking.now_ns)
             self._listeners[channel] = listener
         return self._listeners[channel]
 

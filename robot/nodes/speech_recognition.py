@@ -10,7 +10,7 @@ never answers itself; in audio mode a resident who talks over the robot is annou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +140,15 @@ class AudioHearing:
         """Simulated room: play a resident's words into the microphone; False if they must go as text."""
         if self._simulated is None or utterance.voice_id not in self._heard_as_audio:
             return False
+        from robot.adapters.pyttsx3_synthesiser import MAX_RATE_WPM, MIN_RATE_WPM
+
         start_ns = Time.from_msg(utterance.header.stamp).nanoseconds
-        self._simulated.say(utterance.voice_id, utterance.text, self._voices[utterance.voice_id], start_ns)
-        self._references.setdefault(utterance.voice_id, []).append((start_ns, utterance.text))
+        voice = self._voices[utterance.voice_id]
+        words = len(utterance.text.split())
+        if utterance.duration_s > 0 and words:   # speak at the pace the scenario gives the resident
+            voice = replace(voice, rate_wpm=min(max(words * 60.0 / utterance.duration_s, MIN_RATE_WPM), MAX_RATE_WPM))
+        played = self._simulated.say(utterance.voice_id, utterance.text, voice, start_ns)
+        self._references.setdefault(utterance.voice_id, []).append((played.voiced_start_ns, utterance.text))
         return True
 
     def robot_speaking(self, speaking: bool) -> None:
@@ -157,7 +163,7 @@ class AudioHearing:
     def _speakers(self, home: Home) -> dict[str, Speaker]:
         """Each resident with a recogniser for their language; the others are named in the log."""
         from robot.adapters.yaml_understanding import load_lexicon
-        from robot.core.grammar import resident_phrases
+        from robot.core.grammar import command_phrases
 
         understanding = Path(self._node.get_parameter("profiles_dir").value) / "understanding"
         speakers, unheard = {}, []
@@ -166,7 +172,7 @@ class AudioHearing:
                 unheard.append(f"{person_id} ({profile.locale})")
                 continue
             lexicon_file = understanding / f"{profile.language}.yaml"
-            phrases = resident_phrases(load_lexicon(lexicon_file), profile) if lexicon_file.exists() else ()
+            phrases = command_phrases(load_lexicon(lexicon_file), profile.contacts) if lexicon_file.exists() else ()
             speakers[person_id] = Speaker(person_id, profile.locale, phrases, profile.speech.end_of_speech_s)
         if unheard:
             self._node.get_logger().error(
@@ -187,15 +193,15 @@ class AudioHearing:
 
     def _open_simulated_room(self, speakers: dict[str, Speaker]) -> Any:
         from robot.adapters.pyttsx3_synthesiser import Pyttsx3Synthesiser
-        from simulation.sim_microphone import SimulatedMicrophone, resident_voice
+        from simulation.sim_microphone import RoomSettings, SimulatedMicrophone, resident_voice
 
         node = self._node
-        noise_floor = declare(node, "noise_floor_dbfs", -60.0, "simulated room: noise floor level (dBFS)", -90.0, -20.0)
-        babble = declare(node, "babble_snr_db", 0.0, "simulated room: background babble, speech-to-babble "
-                         "ratio (dB); 0 = no babble", 0.0, 60.0)
+        speech = declare(node, "speech_dbfs", -26.0, "simulated room: residents' speech level (dBFS)", -60.0, -6.0)
+        noise_floor = declare(node, "noise_floor_dbfs", -56.0, "simulated room: noise floor level (dBFS)",
+                              -90.0, -20.0)
         self._voices = {pid: resident_voice(pid, s.locale) for pid, s in speakers.items()}
-        self._simulated = SimulatedMicrophone(Pyttsx3Synthesiser(), noise_floor_dbfs=noise_floor,
-                                              babble_snr_db=babble or None)
+        self._simulated = SimulatedMicrophone(Pyttsx3Synthesiser(), RoomSettings(speech_dbfs=speech,
+                                                                                 noise_floor_dbfs=noise_floor))
         self._simulated.start(self._worker.hear)
         node.create_timer(PUMP_PERIOD_S, lambda: self._simulated.pump(node.get_clock().now().nanoseconds))
         return self._simulated
