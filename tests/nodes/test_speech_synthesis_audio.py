@@ -64,6 +64,7 @@ def wait_for(graph: SimTimeGraph, done: Any, wall_limit_s: float = 10.0) -> bool
     deadline = time.monotonic() + wall_limit_s
     while not done() and time.monotonic() < deadline:
         graph.tick()
+        time.sleep(0.01)  # leave the GIL to the node's synthesis thread (espeak calls back into Python)
     return bool(done())
 
 
@@ -76,6 +77,7 @@ def finish(graph: SimTimeGraph, done: Any, wall_limit_s: float = 20.0) -> bool:
     deadline = time.monotonic() + wall_limit_s
     while not done() and time.monotonic() < deadline:
         graph.tick(0.1)
+        time.sleep(0.01)  # as in wait_for
     return bool(done())
 
 
