@@ -96,14 +96,23 @@ def _positive(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
     return parse
 
 
+def _scenario(name_or_path: str, command: str) -> Path | None:
+    """The scenario file, or None after telling the user why there is none."""
+    from simulation import runner
+
+    try:
+        return runner.scenario_path(name_or_path)
+    except runner.RunInputError as error:
+        print(f"carebot {command}: {error}", file=sys.stderr)
+        return None
+
+
 def _sim(arguments: argparse.Namespace) -> int:
     ensure_loopback_only()
     from simulation import runner
 
-    try:
-        scenario = runner.scenario_path(arguments.scenario)
-    except runner.RunInputError as error:
-        print(f"carebot sim: {error}", file=sys.stderr)
+    scenario = _scenario(arguments.scenario, "sim")
+    if scenario is None:
         return EXIT_BAD_INPUT
     return runner.run(scenario, residents=arguments.residents, hours=arguments.hours, speed=arguments.speed,
                       run_dir=arguments.run_dir, quiet=arguments.quiet, audio=arguments.audio)
@@ -114,10 +123,8 @@ def _bench_speech(arguments: argparse.Namespace) -> int:
     ensure_loopback_only()
     from simulation import runner, speech_bench
 
-    try:
-        scenario = runner.scenario_path(arguments.scenario)
-    except runner.RunInputError as error:
-        print(f"carebot bench speech: {error}", file=sys.stderr)
+    scenario = _scenario(arguments.scenario, "bench speech")
+    if scenario is None:
         return EXIT_BAD_INPUT
     code, figures = speech_bench.run_benchmark(scenario, arguments.run_dir)
     if arguments.json:

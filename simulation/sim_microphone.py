@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from robot.adapters.pcm import array_to_pcm, pcm_to_array, resample
+from robot.adapters.pyttsx3_synthesiser import MAX_RATE_WPM, MIN_RATE_WPM
 from robot.core.audio import FRAME_MS, SAMPLE_RATE, AudioFrame, FrameHandler, Synthesiser, Voice
 from robot.core.voices import espeak_voice
 
@@ -93,6 +94,14 @@ def resident_voice(person_id: str, locale: str, variant: str = "") -> Voice:
     chosen = variant or RESIDENT_VARIANTS[int(hashlib.sha256(person_id.encode()).hexdigest(), 16)
                                           % len(RESIDENT_VARIANTS)]
     return Voice(espeak_voice(locale), chosen)
+
+
+def paced(voice: Voice, text: str, duration_s: float) -> Voice:
+    """`voice` at the rate that says `text` in `duration_s` (the scenario's pace for that resident)."""
+    words = len(text.split())
+    if duration_s <= 0 or not words:
+        return voice
+    return replace(voice, rate_wpm=min(max(words * 60.0 / duration_s, MIN_RATE_WPM), MAX_RATE_WPM))
 
 
 class SimulatedMicrophone:

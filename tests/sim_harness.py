@@ -11,6 +11,7 @@ from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 
 SPIN_TIMEOUT_S = 0.02
+MONDAY_0800 = Time(sec=1_772_438_400)  # 2026-03-02T08:00:00Z
 
 
 class SimTimeGraph:
@@ -35,6 +36,17 @@ class SimTimeGraph:
         self.driver.create_subscription(msg_type, topic, received.append, qos)
         return received
 
+    def announced_deadlines(self) -> list[list[int]]:
+        """A list that fills with every /schedule/deadlines announcement, as sim nanoseconds."""
+        from carebot_interfaces.msg import Deadlines
+
+        from simulation.nodes.sim_clock import DEADLINES_QOS
+
+        announced: list[list[int]] = []
+        self.driver.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
+            [t.sec * 1_000_000_000 + t.nanosec for t in m.deadlines]), DEADLINES_QOS)
+        return announced
+
     def tick(self, seconds: float = 0.0) -> None:
         self.now_ns += int(seconds * 1e9)
         self._publish_now()
@@ -55,8 +67,12 @@ class SimTimeGraph:
         self._publish_now()
         return self.spin_until(lambda: follower.get_clock().now().nanoseconds == ns and done())
 
+    def now_stamp(self) -> Time:
+        """The current simulated time as a message stamp."""
+        return Time(sec=self.now_ns // 1_000_000_000, nanosec=self.now_ns % 1_000_000_000)
+
     def _publish_now(self) -> None:
-        self.clock.publish(Clock(clock=Time(sec=self.now_ns // 1_000_000_000, nanosec=self.now_ns % 1_000_000_000)))
+        self.clock.publish(Clock(clock=self.now_stamp()))
 
     def advance(self, seconds: float, step: float = 0.1) -> None:
         """Move simulated time forward in steps, letting the nodes react at each."""

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from robot.adapters.portaudio import devices, import_sounddevice
 from robot.core.audio import FRAME_MS, SAMPLE_RATE, SAMPLE_WIDTH, AudioFrame, FrameHandler
 
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000
@@ -42,7 +43,7 @@ class SounddeviceMicrophone:
     """Mono SAMPLE_RATE int16 input from one PortAudio device (None: the system's default input)."""
 
     def __init__(self, device: str | int | None, channel: str, clock_ns: Callable[[], int]) -> None:
-        self._sd = _portaudio(device)
+        self._sd = import_sounddevice(lambda reason: MicrophoneUnavailable(f"microphone {device!r}: {reason}"))
         self._device = _input_device(self._sd, device)
         self._stamper = FrameStamper(clock_ns, channel)
         self._stream: Any = None
@@ -66,17 +67,8 @@ class SounddeviceMicrophone:
             self._stream = None
 
 
-def _portaudio(device: str | int | None) -> ModuleType:
-    try:
-        import sounddevice
-    except OSError as error:   # the PortAudio library itself is missing
-        raise MicrophoneUnavailable(f"microphone {device!r}: PortAudio is not installed "
-                                    f"(on Debian: apt-get install libportaudio2): {error}") from error
-    return sounddevice
-
-
 def _inputs(sd: ModuleType) -> dict[int, str]:
-    return {index: info["name"] for index, info in enumerate(sd.query_devices()) if info["max_input_channels"] > 0}
+    return devices(sd, "input")
 
 
 def _listing(sd: ModuleType) -> str:

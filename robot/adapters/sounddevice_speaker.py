@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from robot.adapters.portaudio import devices, import_sounddevice
 from robot.core.audio import SAMPLE_RATE, AudioClip
 
 
@@ -18,7 +19,8 @@ class SounddeviceSpeaker:
     """An AudioSink on a PortAudio output device: None = the system default, or an index, or a name part."""
 
     def __init__(self, device: str | int | None = None) -> None:
-        self._sd = _import_sounddevice(device)
+        self._sd = import_sounddevice(
+            lambda reason: AudioDeviceUnavailable(f"audio output {_describe(device)} is unavailable: {reason}"))
         try:
             self._sd.check_output_settings(device=device, channels=1, dtype="int16", samplerate=SAMPLE_RATE)
         except (self._sd.PortAudioError, ValueError) as error:
@@ -60,20 +62,9 @@ class SounddeviceSpeaker:
             self._stream = None
 
 
-def _import_sounddevice(device: str | int | None) -> Any:
-    try:
-        import sounddevice
-    except OSError as error:  # the PortAudio library itself is missing
-        raise AudioDeviceUnavailable(f"audio output {_describe(device)} is unavailable: {error} "
-                                     "(install libportaudio2)") from None
-    return sounddevice
-
-
 def _describe(device: str | int | None) -> str:
     return "(the system default)" if device is None else repr(device)
 
 
 def _output_devices(sd: Any) -> str:
-    outputs = [f"{index}: {info['name']}" for index, info in enumerate(sd.query_devices())
-               if info["max_output_channels"] > 0]
-    return "; ".join(outputs) if outputs else "none"
+    return "; ".join(f"{index}: {name}" for index, name in devices(sd, "output").items()) or "none"

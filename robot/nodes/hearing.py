@@ -28,6 +28,7 @@ class Speaker:
     locale: str
     phrases: tuple[str, ...]
     end_of_speech_s: float
+    engine: str                   # the recogniser that hears them (for the benchmark's WER per engine)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,6 @@ class HearingWorker:
     def robot_speaking(self, speaking: bool, now_ns: int) -> None:
         self._inbox.put(_RobotSpeaking(speaking, now_ns))
 
-    def backlog(self) -> int:
-        return self._inbox.qsize()
-
     def close(self) -> None:
         self._inbox.put(None)
         self._thread.join(timeout=5.0)
@@ -146,12 +144,12 @@ class TimingLog:
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
 
-    def heard(self, speaker: Speaker, event: Heard, wall_ns: int, reference: str | None, engine: str,
+    def heard(self, speaker: Speaker, event: Heard, wall_ns: int, reference: str | None,
               usage: RecogniserUsage) -> None:
         if self._path is None:
             return
         line = {"event": "end_of_speech", "person_id": speaker.person_id, "locale": event.locale,
-                "engine": engine, "constrained": event.constrained, "text": event.hypothesis.text,
+                "engine": speaker.engine, "constrained": event.constrained, "text": event.hypothesis.text,
                 "reference": reference, "confidence": round(event.hypothesis.confidence, 3),
                 "detected_wall_ns": wall_ns, "eos_pause_ms": round(speaker.end_of_speech_s * 1000),
                 "eos_measured_ms": round(event.eos_pause_s * 1000),

@@ -10,7 +10,7 @@ never answers itself; in audio mode a resident who talks over the robot is annou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from rclpy.time import Time
 from std_msgs.msg import Bool, String
 
 from carebot_interfaces.msg import LiveSpeech, SimulatedUtterance
+from robot.core.audio import Voice
 from robot.core.endpointing import EndpointSettings, SpeechStarted
 from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings, NotUnderstood, Partial, Unheard
 from robot.core.profile import Home
@@ -138,16 +139,13 @@ class AudioHearing:
 
     def plays(self, utterance: SimulatedUtterance) -> bool:
         """Simulated room: play a resident's words into the microphone; False if they must go as text."""
-        if self._simulated is None or utterance.voice_id not in self._heard_as_audio:
+        if utterance.voice_id not in self._voices:
             return False
-        from robot.adapters.pyttsx3_synthesiser import MAX_RATE_WPM, MIN_RATE_WPM
+        from simulation.sim_microphone import paced
 
         start_ns = Time.from_msg(utterance.header.stamp).nanoseconds
-        voice = self._voices[utterance.voice_id]
-        words = len(utterance.text.split())
-        if utterance.duration_s > 0 and words:   # speak at the pace the scenario gives the resident
-            voice = replace(voice, rate_wpm=min(max(words * 60.0 / utterance.duration_s, MIN_RATE_WPM), MAX_RATE_WPM))
-        played = self._simulated.say(utterance.voice_id, utterance.text, voice, start_ns)
+        voice = paced(self._voices[utterance.voice_id], utterance.text, utterance.duration_s)
+        played = self._source.say(utterance.voice_id, utterance.text, voice, start_ns)
         self._references.setdefault(utterance.voice_id, []).append((played.voiced_start_ns, utterance.text))
         return True
 
@@ -166,24 +164,23 @@ class AudioHearing:
         from robot.core.grammar import command_phrases
 
         understanding = Path(self._node.get_parameter("profiles_dir").value) / "understanding"
-        speakers, unheard = {}, []
+        speakers: dict[str, Speaker] = {}
+        unheard: dict[str, list[str]] = {}
         for person_id, profile in home.residents.items():
-            if self._choice.engine_for(profile.locale) is None:
-                unheard.append(f"{person_id} ({profile.locale})")
+            engine = self._choice.engine_for(profile.locale)
+            if engine is None:
+                unheard.setdefault(profile.locale, []).append(person_id)
                 continue
             lexicon_file = understanding / f"{profile.language}.yaml"
             phrases = command_phrases(load_lexicon(lexicon_file), profile.contacts) if lexicon_file.exists() else ()
-            speakers[person_id] = Speaker(person_id, profile.locale, phrases, profile.speech.end_of_speech_s)
-        if unheard:
-            self._node.get_logger().error(
-                f"no speech model for {', '.join(unheard)}: their speech cannot be recognised "
-                f"(the simulation gives them text input); install one with `carebot models install PATH_OR_URL`")
-        self._engines = {pid: self._choice.engine_for(s.locale) or "" for pid, s in speakers.items()}
+            speakers[person_id] = Speaker(person_id, profile.locale, phrases, profile.speech.end_of_speech_s, engine)
+        for locale, people in unheard.items():
+            self._node.get_logger().error(f"{', '.join(people)}: {self._choice.missing_model_message(locale)} "
+                                          f"(in simulation their words still arrive as text)")
         return speakers
 
     def _open_source(self, speakers: dict[str, Speaker]) -> Any:
-        self._simulated: Any = None
-        self._heard_as_audio = set(speakers)
+        self._voices: dict[str, Voice] = {}   # residents played into the simulated room
         if self._source_kind == "simulated":
             return self._open_simulated_room(speakers)
         if self._source_kind == "microphone":
@@ -200,11 +197,10 @@ class AudioHearing:
         noise_floor = declare(node, "noise_floor_dbfs", -56.0, "simulated room: noise floor level (dBFS)",
                               -90.0, -20.0)
         self._voices = {pid: resident_voice(pid, s.locale) for pid, s in speakers.items()}
-        self._simulated = SimulatedMicrophone(Pyttsx3Synthesiser(), RoomSettings(speech_dbfs=speech,
-                                                                                 noise_floor_dbfs=noise_floor))
-        self._simulated.start(self._worker.hear)
-        node.create_timer(PUMP_PERIOD_S, lambda: self._simulated.pump(node.get_clock().now().nanoseconds))
-        return self._simulated
+        room = SimulatedMicrophone(Pyttsx3Synthesiser(), RoomSettings(speech_dbfs=speech, noise_floor_dbfs=noise_floor))
+        room.start(self._worker.hear)
+        node.create_timer(PUMP_PERIOD_S, lambda: room.pump(node.get_clock().now().nanoseconds))
+        return room
 
     def _open_microphone(self, speakers: dict[str, Speaker]) -> Any:
         from robot.adapters.sounddevice_microphone import SounddeviceMicrophone
@@ -244,8 +240,7 @@ class AudioHearing:
             final=hypothesis.text, confidence=hypothesis.confidence, locale=event.locale,
             constrained=event.constrained), event.ended_ns)
         self._node.publish_speaking(speaker.person_id, False)
-        self._log.heard(speaker, event, wall_ns, self._reference(speaker.person_id, event.ended_ns),
-                        self._engines[speaker.person_id], self._usage)
+        self._log.heard(speaker, event, wall_ns, self._reference(speaker.person_id, event.ended_ns), self._usage)
 
     def _publish_not_understood(self, speaker: Speaker, event: NotUnderstood) -> None:
         self._node.publish_speaking(speaker.person_id, False)

@@ -87,10 +87,8 @@ def test_a_call_id_in_use_fails_without_disturbing_the_call() -> None:
 def test_node_answers_dial_requests_on_the_sim_clock_and_announces_its_deadlines(
         ros_context: object, tmp_path: Path) -> None:
     from builtin_interfaces.msg import Time as TimeMsg
-    from carebot_interfaces.msg import Deadlines
     from rclpy.parameter import Parameter
 
-    from simulation.nodes.sim_clock import DEADLINES_QOS
     from simulation.nodes.sim_phone_line import SimPhoneLineNode
     from tests.sim_harness import SimTimeGraph
 
@@ -98,9 +96,7 @@ def test_node_answers_dial_requests_on_the_sim_clock_and_announces_its_deadlines
     graph = SimTimeGraph(ros_context, TimeMsg())
     requests = graph.driver.create_publisher(PhoneSignal, "/sim/phone_line/requests", 10)
     events = graph.collect(PhoneSignal, "/sim/phone_line/events", 10)
-    announced: list[list[int]] = []
-    graph.driver.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
-        [t.sec * S + t.nanosec for t in m.deadlines]), DEADLINES_QOS)
+    announced = graph.announced_deadlines()
     phone_line = graph.add(SimPhoneLineNode(context=ros_context, parameter_overrides=[
         Parameter("use_sim_time", value=True), Parameter("scenario", value=str(tmp_path / "scenario.yaml"))]))
     try:

@@ -125,11 +125,10 @@ def test_a_new_question_replaces_an_answer_not_yet_given(home: Home) -> None:
 @pytest.mark.ros
 def test_node_engages_speaks_and_answers_the_robot_on_the_sim_clock(ros_context: object, tmp_path: Path) -> None:
     from builtin_interfaces.msg import Time as TimeMsg
-    from carebot_interfaces.msg import Deadlines, EngagementLevel, RobotSpeech, SimulatedUtterance
+    from carebot_interfaces.msg import EngagementLevel, RobotSpeech, SimulatedUtterance
     from rclpy.parameter import Parameter
 
     from robot.nodes.convert.names import topic_id
-    from simulation.nodes.sim_clock import DEADLINES_QOS
     from simulation.nodes.sim_residents import ENGAGEMENT_QOS, SimResidentsNode
     from tests.sim_harness import SimTimeGraph
 
@@ -137,12 +136,10 @@ def test_node_engages_speaks_and_answers_the_robot_on_the_sim_clock(ros_context:
     graph = SimTimeGraph(ros_context, TimeMsg())
     robot = graph.driver.create_publisher(RobotSpeech, "/speech_synthesis/spoken", 10)
     engaged: list[tuple[int, int]] = []
-    announced: list[list[int]] = []
+    announced = graph.announced_deadlines()
     graph.driver.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(MARGARET)}/engagement_status",
                                      lambda m: engaged.append((m.level, m.header.stamp.sec)), ENGAGEMENT_QOS)
     heard = graph.collect(SimulatedUtterance, "/sim/speech_in", 10)
-    graph.driver.create_subscription(Deadlines, "/schedule/deadlines", lambda m: announced.append(
-        [t.sec * S + t.nanosec for t in m.deadlines]), DEADLINES_QOS)
     residents = graph.add(SimResidentsNode(context=ros_context, parameter_overrides=[
         Parameter("use_sim_time", value=True), Parameter("scenario", value=str(tmp_path / "scenario.yaml"))]))
     try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from builtin_interfaces.msg import Time
 from rclpy.action import ActionClient
 from rclpy.parameter import Parameter
 from std_msgs.msg import Bool
@@ -18,17 +16,8 @@ from robot.nodes.speech_synthesis import SpeechSynthesisNode
 from tests.sim_harness import SimTimeGraph
 
 pytestmark = pytest.mark.ros
-START = Time(sec=1_772_438_400)  # 2026-03-02T08:00:00Z
 SIM_TIME = [Parameter("use_sim_time", value=True)]
 
-
-@pytest.fixture
-def graph(ros_context: Any) -> Iterator[SimTimeGraph]:
-    graph = SimTimeGraph(ros_context, START)
-    try:
-        yield graph
-    finally:
-        graph.close()
 
 
 def say(graph: SimTimeGraph, text: str, rate_wpm: float = 120.0) -> Any:
@@ -77,7 +66,7 @@ def test_recognition_publishes_the_utterance_when_it_ends(graph: SimTimeGraph, r
     speech_in = graph.driver.create_publisher(SimulatedUtterance, "/sim/speech_in", 10)
     graph.tick()
     utterance = SimulatedUtterance(voice_id="r-000001", text="Good morning!", locale="en-GB", duration_s=2.0)
-    utterance.header.stamp = Time(sec=graph.now_ns // 1_000_000_000, nanosec=graph.now_ns % 1_000_000_000)
+    utterance.header.stamp = graph.now_stamp()
     speech_in.publish(utterance)
     graph.advance(1.5)
     assert heard == [], "a result before the person stopped speaking"

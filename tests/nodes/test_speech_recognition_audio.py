@@ -13,24 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builtin_interfaces.msg import Time
 from rclpy.parameter import Parameter
 from std_msgs.msg import Bool, String
 
 from carebot_interfaces.msg import LiveSpeech, SimulatedUtterance
 from robot.nodes.speech_recognition import SpeechRecognitionNode
 from robot.paths import PROFILES_DIR
-from tests.sim_harness import SimTimeGraph
+from tests.sim_harness import MONDAY_0800, SimTimeGraph
 
 pytestmark = pytest.mark.ros
-START = Time(sec=1_772_438_400)  # 2026-03-02T08:00:00Z
 MARGARET = "r-3f9a1c"
 WALL_BUDGET_S = 60.0
 
 
 @pytest.fixture
-def graph(ros_context: Any, tmp_path: Path) -> Iterator[tuple[SimTimeGraph, Path]]:
-    graph = SimTimeGraph(ros_context, START)
+def hearing(ros_context: Any, tmp_path: Path) -> Iterator[tuple[SimTimeGraph, Path]]:
+    graph = SimTimeGraph(ros_context, MONDAY_0800)
     timing_log = tmp_path / "timing.jsonl"
     graph.add(SpeechRecognitionNode(context=ros_context, parameter_overrides=[
         Parameter("use_sim_time", value=True), Parameter("mode", value="audio"),
@@ -46,7 +44,7 @@ def speak(graph: SimTimeGraph, text: str) -> None:
     publisher = graph.driver.create_publisher(SimulatedUtterance, "/sim/speech_in", 10)
     graph.spin_until(lambda: publisher.get_subscription_count() > 0)
     utterance = SimulatedUtterance(voice_id=MARGARET, text=text, locale="en-GB", duration_s=1.2)
-    utterance.header.stamp = Time(sec=graph.now_ns // 1_000_000_000, nanosec=graph.now_ns % 1_000_000_000)
+    utterance.header.stamp = graph.now_stamp()
     publisher.publish(utterance)
 
 
@@ -61,8 +59,8 @@ def advance_until(graph: SimTimeGraph, done: Any, sim_seconds: float) -> bool:
 
 
 def test_a_residents_words_are_heard_through_the_room_and_recognised(
-        graph: tuple[SimTimeGraph, Path]) -> None:
-    rig, timing_log = graph
+        hearing: tuple[SimTimeGraph, Path]) -> None:
+    rig, timing_log = hearing
     heard = rig.collect(LiveSpeech, f"/humans/voices/{MARGARET.replace('-', '_')}/speech")
     speaking = rig.collect(Bool, f"/humans/voices/{MARGARET.replace('-', '_')}/is_speaking")
     rig.tick()
@@ -77,9 +75,9 @@ def test_a_residents_words_are_heard_through_the_room_and_recognised(
     assert timing_log.read_text(encoding="utf-8").count('"event": "end_of_speech"') == 1
 
 
-def test_a_resident_talking_over_the_robot_is_a_barge_in_and_is_heard(graph: tuple[SimTimeGraph, Path]) -> None:
+def test_a_resident_talking_over_the_robot_is_a_barge_in_and_is_heard(hearing: tuple[SimTimeGraph, Path]) -> None:
     """The robot's own voice is not played into the simulated room, so any speech now is the resident's."""
-    rig, _ = graph
+    rig, _ = hearing
     heard = rig.collect(LiveSpeech, f"/humans/voices/{MARGARET.replace('-', '_')}/speech")
     barge_ins = rig.collect(String, "/speech_recognition/barge_in")
     robot_speaking = rig.driver.create_publisher(Bool, "/robot_speaking", 10)

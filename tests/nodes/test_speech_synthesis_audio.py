@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from robot.nodes.speech_synthesis import SpeechSynthesisNode
 from tests.sim_harness import SimTimeGraph
 
 pytestmark = pytest.mark.ros
-START = Time(sec=1_772_438_400)  # 2026-03-02T08:00:00Z
 GREETING = "Good morning Mrs Hughes, it is lovely to see you this morning."
 
 
@@ -31,14 +29,6 @@ def audio_parameters(**extra: str) -> list[Parameter]:
     values = {"use_sim_time": True, "mode": "audio", "output": "simulated", **extra}
     return [Parameter(name, value=value) for name, value in values.items()]
 
-
-@pytest.fixture
-def graph(ros_context: Any) -> Iterator[SimTimeGraph]:
-    graph = SimTimeGraph(ros_context, START)
-    try:
-        yield graph
-    finally:
-        graph.close()
 
 
 def start_node(graph: SimTimeGraph, ros_context: Any, **extra: str) -> SpeechSynthesisNode:

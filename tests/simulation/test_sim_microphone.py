@@ -291,3 +291,12 @@ def test_a_resident_saying_stop_over_the_robots_echo_barges_in_but_the_echo_alon
     listener.set_robot_speaking(False, stop.voiced_end_ns)             # the node stops the robot
     mic.pump(max(stop.end_ns, robot_line.end_ns) + 3 * S)
     assert len(factory.made) == 1 and any(isinstance(e, Heard) for e in events)
+
+
+def test_a_line_is_spoken_at_the_pace_the_scenario_gives_within_espeaks_range() -> None:
+    from simulation.sim_microphone import paced
+
+    voice = Voice("en-gb", "f3")
+    assert paced(voice, "call my daughter please", 2.0).rate_wpm == 120.0
+    assert paced(voice, "help", 10.0).rate_wpm == 80.0          # espeak-ng cannot go slower
+    assert paced(voice, "", 1.0) == voice and paced(voice, "help", 0.0) == voice
