@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything carebot needs, from the project's own files: system packages (when missing),
-# a Python 3.11 (or 3.12) venv, pinned ROS 2 Kilted wheels, the project, and its interface package.
+# a Python 3.11 venv, pinned ROS 2 Kilted wheels, the project, and its interface package.
 # Idempotent: `make` only calls it when an input changed; each step also skips work already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,15 +22,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Python: 3.11 first (the only CPU PyTorch build here is for 3.11), else 3.12.
+# Python 3.11: the only CPU PyTorch build here is for 3.11 (any other spec pulls GBs of CUDA packages).
 if [ ! -x "$VENV/bin/python" ]; then
   PYTHON=${PYTHON:-}
   if [ -z "$PYTHON" ]; then
-    for candidate in python3.11 python3.12; do
+    for candidate in python3.11; do
       if command -v "$candidate" >/dev/null; then PYTHON=$candidate; break; fi
     done
   fi
-  [ -n "$PYTHON" ] || { echo "carebot needs Python 3.11 or 3.12 (python3.11 not found)" >&2; exit 1; }
+  [ -n "$PYTHON" ] || { echo "carebot needs Python 3.11 (python3.11 not found)" >&2; exit 1; }
   say "creating $VENV with $($PYTHON --version)"
   "$PYTHON" -m venv "$VENV"
 fi
