@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from robot.core.grammar import command_phrases, normalise_phrase
+from robot.core.grammar import COMMON_FORMS_PER_INTENT, command_phrases, normalise_phrase
 from robot.core.intents import IntentLabel, LanguageLexicon
 from robot.core.profile import Contact
 
@@ -41,3 +41,12 @@ def test_the_order_is_the_same_every_time() -> None:
 
 def test_languages_that_name_the_person_first_get_the_person_first() -> None:
     assert "딸에게 전화해 주세요" in command_phrases(KOREAN, [CLAIRE])
+
+
+def test_every_help_phrase_but_only_the_commonest_forms_of_other_intents_are_listened_for() -> None:
+    many = tuple(f"fine {n}" for n in range(20))
+    help_phrases = tuple(f"help {n}" for n in range(20))
+    lexicon = LanguageLexicon("en", {IntentLabel.NEED_HELP: help_phrases, IntentLabel.FEELING_GOOD: many}, {})
+    phrases = command_phrases(lexicon)
+    assert set(help_phrases) <= set(phrases)                        # a missed call for help is never acceptable
+    assert [p for p in phrases if p.startswith("fine")] == list(many[:COMMON_FORMS_PER_INTENT])
