@@ -168,10 +168,20 @@ class DialogueNode(Node):
             return
         handle.get_result_async().add_done_callback(partial(self._on_say_done, speak))
 
-    def _on_say_done(self, speak: Speak, _future: Future | None) -> None:
+    def _on_say_done(self, speak: Speak, future: Future | None) -> None:
         self._speaking = False
+        if future is not None and future.result().result.outcome == Say.Result.INTERRUPTED:
+            self._drop_queued_speech(speak.person_id)
         self._manager.on_spoken(speak.person_id, self._now())
         self._speak_next()
+
+    def _drop_queued_speech(self, person_id: str) -> None:
+        """The resident talked over the robot: what they say next decides what the robot says to them."""
+        kept = deque(speak for speak in self._speech_queue if speak.person_id != person_id)
+        if len(kept) < len(self._speech_queue):
+            self.get_logger().info(f"{person_id} interrupted: {len(self._speech_queue) - len(kept)} queued "
+                                   f"utterance(s) to them dropped")
+        self._speech_queue = kept
 
     def _start_call(self, start: StartCall) -> None:
         goal = PlaceCall.Goal(person_id=start.person_id, contact_id=start.contact_id)

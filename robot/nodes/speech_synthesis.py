@@ -7,7 +7,8 @@ node clock), reports progress, and can be cancelled (barge-in).
 Audio mode: the text is synthesised with espeak-ng (off the executor thread) in the voice for the goal's
 locale, and the clip is handed to a sink, the loudspeaker (`output: device`) or the simulated speaker
 (`output: simulated`). Speaking starts with the first sample and lasts the clip's real duration; a
-cancelled goal stops the sink at once.
+cancelled goal stops the sink at once. So does a barge-in (/speech_recognition/barge_in names the voice
+that talked over the robot): the utterance to that person, or to the room, ends INTERRUPTED.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.task import Future
 from rclpy.time import Time
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 
 from carebot_interfaces.action import Say
 from carebot_interfaces.msg import RobotSpeech
@@ -68,6 +69,7 @@ class SpeechSynthesisNode(Node):
         self._busy = False
         self._current: tuple[ServerGoalHandle, Time, Time, Future] | None = None
         self._active: ServerGoalHandle | None = None
+        self._interrupted_by = ""   # the voice that barged in on the active goal
         if self._mode == "audio":
             self._sink = self._make_sink(output, device, record_path)
             self._synthesiser = Pyttsx3Synthesiser()
@@ -76,6 +78,7 @@ class SpeechSynthesisNode(Node):
             self, Say, "/tts_engine/tts", execute_callback=self._speak,
             goal_callback=self._accept_goal, cancel_callback=self._cancel,
             handle_accepted_callback=self._enqueue)
+        self.create_subscription(String, "/speech_recognition/barge_in", self._on_barge_in, 10)
         self.create_timer(0.05, self._progress)
         self._speaking_pub.publish(Bool(data=False))
 
@@ -114,6 +117,16 @@ class SpeechSynthesisNode(Node):
             self._sink.stop()  # barge-in: silence now, the goal ends on the next progress tick
         return CancelResponse.ACCEPT
 
+    def _on_barge_in(self, msg: String) -> None:
+        """Someone talked over the robot: stop if it was speaking to them (or to the room)."""
+        active = self._active
+        if active is None or active.request.person_id not in ("", msg.data) or self._interrupted_by:
+            return
+        self.get_logger().info(f"{msg.data} talked over the robot: stopping {active.request.act!r}")
+        self._interrupted_by = msg.data
+        if self._mode == "audio":
+            self._sink.stop()
+
     def _start_next(self) -> None:
         if not self._busy and self._queue:
             self._busy = True
@@ -135,9 +148,8 @@ class SpeechSynthesisNode(Node):
             self.get_logger().error(f"cannot say {goal.act!r} to {goal.person_id!r}: {error}")
             goal_handle.abort()
             return self._next(Say.Result(outcome=Say.Result.FAILED, error=str(error)))
-        if started is None:  # cancelled while the text was being synthesised
-            goal_handle.canceled()
-            return self._next(Say.Result(outcome=Say.Result.CANCELLED, duration_s=0.0))
+        if started is None:  # cancelled or interrupted while the text was being synthesised
+            return self._next(self._stopped(goal_handle, 0.0))
         return self._next(await self._hold(goal_handle, *started))
 
     async def _start_audio(self, goal_handle: ServerGoalHandle, rate: float, volume: float,
@@ -155,7 +167,7 @@ class SpeechSynthesisNode(Node):
         goal: Say.Goal = goal_handle.request
         try:
             clip = self._synthesiser.synthesise(goal.text, voice)
-            if goal_handle.is_cancel_requested:
+            if goal_handle.is_cancel_requested or self._interrupted_by:
                 started.set_result(None)
                 return
             start = self.get_clock().now()
@@ -164,7 +176,7 @@ class SpeechSynthesisNode(Node):
         except Exception as error:  # reported to the executor, which fails the goal
             started.set_exception(error)
             return
-        if goal_handle.is_cancel_requested:  # cancelled while the sink was starting
+        if goal_handle.is_cancel_requested or self._interrupted_by:  # stopped while the sink was starting
             self._sink.stop()
         self._log_first_sample(goal, received_ns, first_sample_ns)
         self._announce(goal, clip.duration_s, voice.rate_wpm, voice.volume, start)
@@ -199,16 +211,25 @@ class SpeechSynthesisNode(Node):
         if self._mode == "audio":
             self._sink.stop()
         self._speaking_pub.publish(Bool(data=False))
-        elapsed = (self.get_clock().now() - start).nanoseconds / 1e9
+        elapsed = min((self.get_clock().now() - start).nanoseconds / 1e9, duration)
+        if goal_handle.is_cancel_requested or self._interrupted_by:
+            return self._stopped(goal_handle, elapsed)
+        goal_handle.succeed()
+        return Say.Result(outcome=Say.Result.COMPLETED, duration_s=elapsed)
+
+    def _stopped(self, goal_handle: ServerGoalHandle, elapsed: float) -> Say.Result:
+        """End a goal that was cancelled by its client or interrupted by a barge-in."""
         if goal_handle.is_cancel_requested:
             goal_handle.canceled()
-            return Say.Result(outcome=Say.Result.CANCELLED, duration_s=min(elapsed, duration))
-        goal_handle.succeed()
-        return Say.Result(outcome=Say.Result.COMPLETED, duration_s=min(elapsed, duration))
+            return Say.Result(outcome=Say.Result.CANCELLED, duration_s=elapsed)
+        goal_handle.abort()
+        return Say.Result(outcome=Say.Result.INTERRUPTED, duration_s=elapsed,
+                          error=f"{self._interrupted_by} talked over the robot")
 
     def _next(self, result: Say.Result) -> Say.Result:
         """The goal is over: serve the next one in the queue."""
         self._active = None
+        self._interrupted_by = ""
         self._busy = False
         self._start_next()
         return result
@@ -220,7 +241,7 @@ class SpeechSynthesisNode(Node):
         now = self.get_clock().now()
         total = max((end - start).nanoseconds, 1)
         elapsed = (now - start).nanoseconds
-        if now >= end or goal_handle.is_cancel_requested:
+        if now >= end or goal_handle.is_cancel_requested or self._interrupted_by:
             if not finished.done():
                 finished.set_result(True)
             return

@@ -11,7 +11,7 @@ import pytest
 from builtin_interfaces.msg import Time
 from rclpy.action import ActionClient
 from rclpy.parameter import Parameter
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 
 from carebot_interfaces.action import Say
 from carebot_interfaces.msg import RobotSpeech
@@ -117,6 +117,24 @@ def test_cancel_stops_the_speaker_at_once(graph: SimTimeGraph, ros_context: Any)
     assert result.result().result.outcome == Say.Result.CANCELLED
     assert result.result().result.duration_s < 1.5
     assert speaking[-1].data is False
+
+
+def test_a_barge_in_by_the_addressee_interrupts_the_robot_at_once(graph: SimTimeGraph, ros_context: Any) -> None:
+    node = start_node(graph, ros_context)
+    barge_in = graph.driver.create_publisher(String, "/speech_recognition/barge_in", 10)
+    handle = say(graph, "This is a long sentence that the resident will interrupt well before it comes to an end.")
+    assert wait_until_speaking(graph, graph.collect(Bool, "/robot_speaking"))
+    graph.advance(1.0)
+    barge_in.publish(String(data="r-999999"))          # someone else talking in the lounge: go on
+    graph.tick()
+    assert not wait_for(graph, lambda: bool(node.sink.spoken), wall_limit_s=0.5)
+    barge_in.publish(String(data="r-000001"))          # the resident the robot is talking to
+    assert wait_for(graph, lambda: bool(node.sink.spoken)), "the speaker must stop without a clock step"
+    assert node.sink.spoken[0].stopped_early
+    result = handle.get_result_async()
+    assert graph.run_until(result.done, 2.0)
+    assert result.result().result.outcome == Say.Result.INTERRUPTED
+    assert "r-000001" in result.result().result.error
 
 
 @pytest.mark.parametrize(("locale", "text"), [("pl-PL", "Dzień dobry, pani Kowalska. Czas na lekarstwo."),
