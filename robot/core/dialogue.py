@@ -63,6 +63,7 @@ class DialoguePolicy:
     repeat_rate_factor: float = 0.85
     repeat_volume_step: float = 0.15
     snooze_minutes: int = 15
+    filler_after_s: float = 0.8         # words still being recognised this long after the person stopped: a filler
 
 
 @dataclass
@@ -76,6 +77,8 @@ class Conversation:
     unanswered_medications: list[str] = field(default_factory=list)
     in_call: bool = False
     greeted: bool = False
+    stopped_speaking_at: dt.datetime | None = None   # their words are being recognised since then
+    last_words_at: dt.datetime | None = None          # when the last recognised words arrived
 
 
 YES_LIKE = frozenset({IntentLabel.YES, IntentLabel.FEELING_GOOD})
@@ -119,10 +122,20 @@ class DialogueManager:
         self._mention_unanswered(conv, now, effects)
         return effects.items
 
+    def on_stopped_speaking(self, person_id: str, now: dt.datetime) -> None:
+        """The person's utterance ended; their words follow once recognised (a filler covers a slow wait).
+
+        Ignored just after their words arrived: the two come on different topics and may cross.
+        """
+        conv = self._conversation(person_id)
+        if conv.last_words_at is None or (now - conv.last_words_at).total_seconds() >= self._policy.filler_after_s:
+            conv.stopped_speaking_at = now
+
     def on_speech(self, person_id: str, text: str, locale: str, heard_at: dt.datetime,
                   now: dt.datetime, constrained: bool = False) -> list[Effect]:
         """`constrained`: decoded against a command grammar, so safety and care commands are confirmed."""
         conv, effects = self._conversation(person_id), Effects()
+        conv.stopped_speaking_at, conv.last_words_at = None, now
         self._start_session(conv, now, "spoke", effects)
         conv.last_activity = now
         latency = max(0.0, (now - heard_at).total_seconds())
@@ -194,6 +207,7 @@ class DialogueManager:
         """Time passes: unanswered questions time out, idle sessions end."""
         effects = Effects()
         for conv in self._conversations.values():
+            self._fill_slow_wait(conv, now, effects)
             pending = conv.pending
             if pending is not None and now >= pending.deadline:
                 conv.pending = None
@@ -207,6 +221,8 @@ class DialogueManager:
     def next_deadline(self) -> dt.datetime | None:
         """The earliest time `tick` would act on its own."""
         times = [c.pending.deadline for c in self._conversations.values() if c.pending is not None]
+        times += [c.stopped_speaking_at + dt.timedelta(seconds=self._policy.filler_after_s)
+                  for c in self._conversations.values() if c.stopped_speaking_at is not None]
         times += [c.last_activity + dt.timedelta(seconds=self._policy.session_idle_timeout_s)
                   for c in self._conversations.values()
                   if c.session_id and c.pending is None and c.last_activity is not None]
@@ -214,6 +230,17 @@ class DialogueManager:
 
     def residents(self) -> list[str]:
         return list(self._conversations)
+
+    def _fill_slow_wait(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
+        """A short filler ("Let me see...") when recognising the person's words takes longer than usual."""
+        since = conv.stopped_speaking_at
+        if since is None or (now - since).total_seconds() < self._policy.filler_after_s:
+            return
+        conv.stopped_speaking_at = None
+        if conv.session_id and not conv.in_call:
+            said_before = conv.last_spoken
+            self._say(conv, "filler", now, effects)
+            conv.last_spoken = said_before   # "pardon?" repeats what mattered, not the filler
 
     def _time_out(self, conv: Conversation, pending: Pending, now: dt.datetime, effects: Effects) -> None:
         if pending.awaiting is Awaiting.COMMAND_CONFIRM and pending.command is not None \

@@ -9,6 +9,7 @@ the interrupting words are decoded as an ordinary utterance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
@@ -82,7 +83,7 @@ class BargeIn:
     detected_ns: int
 
 
-ListenerEvent = SpeechStarted | Partial | Heard | NotUnderstood | BargeIn
+ListenerEvent = SpeechStarted | SpeechEnded | Partial | Heard | NotUnderstood | BargeIn
 
 
 @dataclass
@@ -97,8 +98,12 @@ class ChannelListener:
     """One channel's ears. Not thread-safe: call it from one thread (e.g. the node's executor)."""
 
     def __init__(self, vad: VoiceActivityDetector, recogniser_factory: RecogniserFactory,
-                 settings: ListenerSettings = ListenerSettings()) -> None:
+                 settings: ListenerSettings = ListenerSettings(),
+                 on_speech_ended: Callable[[SpeechEnded], None] | None = None) -> None:
+        """`on_speech_ended` hears of each end of speech before its words are recognised (the final decode
+        may take a while: the dialogue can fill the wait)."""
         self._vad = vad
+        self._on_speech_ended = on_speech_ended
         self._factory = recogniser_factory
         self._settings = settings
         self._endpointer = Endpointer(settings.endpoint)
@@ -199,6 +204,8 @@ class ChannelListener:
         utterance, self._utterance = self._utterance, None
         assert utterance is not None
         recogniser = utterance.recogniser
+        if self._on_speech_ended is not None:
+            self._on_speech_ended(ended)
         final = recogniser.finish() if recogniser is not None else None
         if recogniser is None or final is None or not final.text.strip():
             reason, detail = utterance.failure

@@ -20,6 +20,7 @@ from rclpy.action.client import ClientGoalHandle
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
+from std_msgs.msg import Bool
 
 from carebot_interfaces.action import PlaceCall, Say
 from carebot_interfaces.msg import (Alert, Deadlines, DialogueTurn, EngagementLevel, Intent, LiveSpeech, Reminder,
@@ -79,6 +80,8 @@ class DialogueNode(Node):
                                      partial(self._on_speech, person_id), DEPTH)
             self.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status",
                                      partial(self._on_engagement, person_id), ENGAGEMENT_QOS)
+            self.create_subscription(Bool, f"/humans/voices/{topic_id(person_id)}/is_speaking",
+                                     partial(self._on_is_speaking, person_id), DEPTH)
         self.create_subscription(Reminder, "/medication/reminders", self._on_reminder, DEPTH)
         self.create_timer(0.1, self._tick)
 
@@ -99,6 +102,11 @@ class DialogueNode(Node):
             return
         self._apply(self._manager.on_speech(person_id, msg.final, msg.locale, to_datetime(msg.header.stamp),
                                             self._now(), constrained=msg.constrained))
+
+    def _on_is_speaking(self, person_id: str, msg: Bool) -> None:
+        if not msg.data:
+            self._manager.on_stopped_speaking(person_id, self._now())
+            self._publish_deadline()
 
     def _on_engagement(self, person_id: str, msg: EngagementLevel) -> None:
         if msg.level in (EngagementLevel.ENGAGED, EngagementLevel.DISENGAGED):

@@ -125,7 +125,8 @@ class HearingWorker:
     def _listener(self, channel: str) -> ChannelListener:
         if channel not in self._listeners:
             speaker = self._speakers[channel]
-            listener = ChannelListener(self._make_vad(), self._recognisers, self._settings)
+            listener = ChannelListener(self._make_vad(), self._recognisers, self._settings,
+                                       lambda ended: self._emit(channel, [ended], time.monotonic_ns()))
             listener.set_speaker(speaker.locale, speaker.phrases, speaker.end_of_speech_s)
             listener.set_robot_speaking(self._robot_speaking.speaking, self._robot_speaking.now_ns)
             self._listeners[channel] = listener

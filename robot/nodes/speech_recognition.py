@@ -22,7 +22,7 @@ from std_msgs.msg import Bool, String
 
 from carebot_interfaces.msg import LiveSpeech, SimulatedUtterance
 from robot.core.audio import Voice
-from robot.core.endpointing import EndpointSettings, SpeechStarted
+from robot.core.endpointing import EndpointSettings, SpeechEnded, SpeechStarted
 from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings, NotUnderstood, Partial, Unheard
 from robot.core.profile import Home
 from robot.nodes.common import load_home_from_parameters
@@ -89,9 +89,9 @@ class SpeechRecognitionNode(Node):
         self._hearing = [h for h in self._hearing if h.ends_at > now]
         for hearing in due:
             said = hearing.utterance
+            self.publish_speaking(said.voice_id, False)
             self.publish_speech(said.voice_id, LiveSpeech(final=said.text, confidence=float(self._confidence),
                                                           locale=said.locale), hearing.ends_at.nanoseconds)
-            self.publish_speaking(said.voice_id, False)
 
     # ---- publishing (any thread) -----------------------------------------------------------------
     def publish_speech(self, voice_id: str, result: LiveSpeech, stamp_ns: int) -> None:
@@ -222,6 +222,8 @@ class AudioHearing:
         node, voice = self._node, speaker.person_id
         if isinstance(event, SpeechStarted):
             node.publish_speaking(voice, True)
+        elif isinstance(event, SpeechEnded):   # before the words are recognised: the dialogue may fill the wait
+            node.publish_speaking(voice, False)
         elif isinstance(event, Partial) and event.hypothesis.text:
             node.publish_speech(voice, LiveSpeech(incremental=event.hypothesis.text,
                                                   confidence=event.hypothesis.confidence, locale=speaker.locale),
@@ -239,11 +241,11 @@ class AudioHearing:
         self._node.publish_speech(speaker.person_id, LiveSpeech(
             final=hypothesis.text, confidence=hypothesis.confidence, locale=event.locale,
             constrained=event.constrained), event.ended_ns)
-        self._node.publish_speaking(speaker.person_id, False)
         self._log.heard(speaker, event, wall_ns, self._reference(speaker.person_id, event.ended_ns), self._usage)
 
     def _publish_not_understood(self, speaker: Speaker, event: NotUnderstood) -> None:
-        self._node.publish_speaking(speaker.person_id, False)
+        if event.reason is Unheard.INTERRUPTED:   # no end of speech was announced for it
+            self._node.publish_speaking(speaker.person_id, False)
         if event.reason is Unheard.EMPTY:   # someone spoke, nothing usable: the dialogue asks again
             self._node.publish_speech(speaker.person_id, LiveSpeech(final="", confidence=0.0, locale=event.locale),
                                       event.ended_ns)

@@ -286,3 +286,21 @@ def test_speech_nothing_could_be_made_of_is_met_with_a_kind_request_to_say_it_ag
     assert acts(effects) == ["clarify.not_understood"]
     assert [e for e in effects if isinstance(e, Understood)] == []
     assert manager.next_deadline() == T0 + dt.timedelta(seconds=35)
+
+
+def test_a_slow_recognition_is_bridged_by_one_filler_that_pardon_does_not_repeat(manager: DialogueManager) -> None:
+    question = spoken(manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0))[0]
+    manager.on_stopped_speaking(PERSON, T0)
+    assert manager.next_deadline() == T0 + dt.timedelta(seconds=0.8)
+    assert acts(manager.tick(T0 + dt.timedelta(seconds=0.5))) == []
+    assert acts(manager.tick(T0 + dt.timedelta(seconds=0.8))) == ["filler"]
+    assert acts(manager.tick(T0 + dt.timedelta(seconds=2))) == []            # once per wait
+    assert spoken(hear(manager, "Pardon?", T0 + dt.timedelta(seconds=3)))[0].text == question.text
+
+
+def test_words_recognised_in_time_need_no_filler(manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    manager.on_stopped_speaking(PERSON, T0)
+    hear(manager, "I've taken them", T0)
+    manager.on_stopped_speaking(PERSON, T0 + dt.timedelta(seconds=0.3))    # crossed with the words on the way
+    assert "filler" not in acts(manager.tick(T0 + dt.timedelta(seconds=5)))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from robot.core.audio import AudioFrame, Hypothesis, NoSpeechModel
-from robot.core.endpointing import FRAME_NS, EndpointSettings, SpeechStarted, frame_energy_db
+from robot.core.endpointing import FRAME_NS, EndpointSettings, SpeechEnded, SpeechStarted, frame_energy_db
 from robot.core.listening import (FRAME_BYTES, BargeIn, ChannelListener, Heard, ListenerEvent, ListenerSettings,
                                   NotUnderstood, Partial, Unheard)
 
@@ -192,3 +192,16 @@ def test_a_discontinuity_resets_speech_in_progress_and_listening_goes_on() -> No
 def test_frames_of_the_wrong_size_are_refused_with_the_channel_named() -> None:
     with pytest.raises(ValueError, match=r"channel 'room-1': expected 20 ms frames .* got 320 bytes"):
         listener(ScriptedFactory()).feed(AudioFrame(bytes(320), 0, "room-1"))
+
+
+def test_the_end_of_speech_is_announced_before_the_words_are_decoded() -> None:
+    factory = ScriptedFactory()
+    endpoint = EndpointSettings(end_of_speech_s=1.0, pre_roll_s=0.3, energy_gate=False)
+    announced: list[tuple[SpeechEnded, bool]] = []
+    ears = ChannelListener(LevelVad(), factory, ListenerSettings(endpoint=endpoint),
+                           on_speech_ended=lambda ended: announced.append((ended, factory.made[0][2].finished)))
+    ears.set_speaker("en-GB", ("i took my tablets",))
+    events = Stream(ears).play((1.0, NOISE_DB), (1.5, VOICE_DB), (1.5, NOISE_DB))
+    [(ended, decoded_already)] = announced
+    assert not decoded_already                                    # the dialogue can fill a slow decode
+    assert (ended.start_ns, ended.end_ns) == (1 * S, round(2.5 * S)) and kinds(events)[-1] == "Heard"
