@@ -164,16 +164,22 @@ def _dithered(pcm: bytes) -> bytes:
 def _final_hypothesis(decoder: Decoder, phrases: frozenset[str]) -> Hypothesis:
     """The decoded sentence with the lowest posterior of its words as confidence.
 
-    A search that ends inside a sentence (no final state reached) returns words that are no command:
-    that is reported as nothing understood.
+    A search can end inside a sentence (no final state reached), most often when a weak last word was
+    lost ("yes i have" -> "yes i"). Words that begin a grammar sentence are kept at half confidence (the
+    dialogue confirms commands heard through a grammar anyway); anything else is nothing understood.
     """
     hypothesis = decoder.hyp()
     text = hypothesis.hypstr if hypothesis is not None else ""
-    if text not in phrases:
+    complete = text in phrases
+    if not complete and not _begins_a_sentence(text, phrases):
         return Hypothesis("", 0.0, True)
     posteriors = [segment.prob for segment in decoder.seg() if _is_word(segment.word)]
-    confidence = min(posteriors, default=0.0)
-    return Hypothesis(text, round(max(0.0, min(1.0, confidence)), 3), True)
+    confidence = max(0.0, min(1.0, min(posteriors, default=0.0))) * (1.0 if complete else 0.5)
+    return Hypothesis(text, round(confidence, 3), True)
+
+
+def _begins_a_sentence(text: str, phrases: frozenset[str]) -> bool:
+    return bool(text) and any(phrase.startswith(text + " ") for phrase in phrases)
 
 
 def _is_word(token: str) -> bool:

@@ -53,12 +53,14 @@ def test_digital_silence_around_speech_does_not_break_recognition(engine: Pocket
     assert sum(command == text for command, text in heard) >= len(COMMANDS) / 2
 
 
-def test_unrelated_speech_comes_out_as_a_grammar_sentence_or_nothing(engine: PocketsphinxEngine,
-                                                                     synthesiser: Pyttsx3Synthesiser) -> None:
+def test_unrelated_speech_comes_out_as_a_grammar_sentence_its_beginning_or_nothing(
+        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser) -> None:
     for seed, sentence in enumerate(("the weather is lovely today", "where are my glasses")):
         recogniser = engine.recogniser("en-GB", COMMANDS)
         feed(recogniser, noisy_speech(synthesiser.synthesise(sentence, Voice("en-gb")), seed))
-        assert recogniser.finish().text in {*COMMANDS, ""}
+        heard = recogniser.finish()
+        beginnings = {" ".join(c.split()[:n]) for c in COMMANDS for n in range(1, len(c.split()))}
+        assert heard.text in {*COMMANDS, ""} or (heard.text in beginnings and heard.confidence <= 0.5)
 
 
 def test_a_name_missing_from_the_dictionary_leaves_its_sentence_out_and_is_logged_once(
