@@ -5,6 +5,8 @@
     carebot profiles validate [PATH...]
     carebot profiles show ID [--profiles-dir DIR]
     carebot bench speech [SCENARIO] [--json] [--run-dir DIR]
+    carebot bench nlu [--json] [--testset TSV] [--profiles-dir DIR] [--models-dir DIR]
+    carebot nlu [--lang CODE] [--profiles-dir DIR] [--models-dir DIR]   (stdin lines -> JSON lines)
     carebot models list|install PATH_OR_URL [--language LANG] [--sha256 HEX]|remove NAME [--models-dir DIR]
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from robot.graph import GraphError, load_graph, node_command, node_environment, run_context
 from robot.models_cli import add_models_parser
+from robot.nlu_cli import add_bench_nlu_parser, add_nlu_parser
 from robot.paths import PROFILES_DIR, RUNS_DIR
 from robot.rosenv import ensure_loopback_only
 
@@ -59,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     speech.add_argument("--json", action="store_true", help="print one JSON object (else one figure per line)")
     speech.add_argument("--run-dir", type=Path, metavar="DIR", help="run folder (default: runs/<scenario>-bench-speech-<time>)")
     speech.set_defaults(command=_bench_speech)
+    add_bench_nlu_parser(bench_commands)
 
     node = commands.add_parser("node", help="run one node of the graph (on a robot, or for debugging)")
     node.add_argument("name", help="node name in launch/graph.yaml")
@@ -81,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(command=_profiles_show)
 
     add_models_parser(commands)
+    add_nlu_parser(commands)
     return parser
 
 

@@ -1,0 +1,189 @@
+"""Multilingual understanding policy: intent from neighbour votes, the help override, slots and mood.
+
+The statistical part (a sentence encoder over an exemplar bank, see robot/adapters/embedding_nlu.py) only
+supplies the nearest exemplars and their similarities; every decision is made here, so it can be tested with
+plain numbers. Sentence-encoder similarities are anisotropic (unrelated sentences still score ~0.8), so the
+policy only compares neighbours with each other, never with a fixed similarity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from robot.core.intents import normalise
+from robot.core.profile import Contact
+
+
+class NluIntent(str, Enum):
+    GREET = "greet"
+    GOODBYE = "goodbye"
+    CALL_FAMILY = "call_family"
+    MED_TAKEN = "med_taken"
+    MED_DECLINED = "med_declined"
+    YES = "yes"
+    NO = "no"
+    ASK_TIME = "ask_time"
+    FEELING_LOW = "feeling_low"
+    FEELING_GOOD = "feeling_good"
+    NEED_HELP = "need_help"
+    CHAT = "chat"
+    REPEAT = "repeat"
+    STOP = "stop"
+    OTHER = "other"
+
+
+# Valence of each mood label (-1 very negative .. 1 very positive); the exemplar files must use these labels.
+EMOTION_VALENCE: Mapping[str, float] = {
+    "joy": 0.8, "calm": 0.4, "neutral": 0.0, "sad": -0.7, "lonely": -0.6, "anxious": -0.6, "angry": -0.7,
+    "pain": -0.8,
+}
+
+
+@dataclass(frozen=True)
+class Mood:
+    """How the utterance sounds: valence -1..1, the likeliest emotion label and its probability."""
+
+    valence: float
+    emotion: str
+    confidence: float
+
+
+NEUTRAL_MOOD = Mood(0.0, "neutral", 0.0)
+URGENT_CONFIDENCE = 0.9      # a literal help phrase: sure enough to alert staff, not proof (false alarms happen)
+
+
+@dataclass(frozen=True)
+class NluResult:
+    """What an utterance meant. `urgent_phrase` is the help phrase that forced need_help, if one did."""
+
+    text: str
+    intent: NluIntent
+    confidence: float
+    slots: dict[str, str] = field(default_factory=dict)
+    mood: Mood = NEUTRAL_MOOD
+    urgent_phrase: str = ""
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """One exemplar near the utterance: its intent and cosine similarity."""
+
+    intent: NluIntent
+    similarity: float
+
+
+@dataclass(frozen=True)
+class VotePolicy:
+    """k nearest exemplars vote with weight exp((similarity - best) / temperature); a share below
+    `min_share` for the winner means the bank does not know the utterance: `other`."""
+
+    k: int = 7                   # defaults chosen by leave-one-out over the exemplar bank, not the test set
+    temperature: float = 0.05
+    min_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class LanguageCues:
+    """Phrases of one language the policy looks for literally (normalised with robot.core.intents.normalise)."""
+
+    language: str
+    urgent: tuple[str, ...]
+    relations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    spaced: bool = True          # False: words are not separated by spaces (ja), match anywhere
+
+
+def vote(neighbours: Sequence[Neighbour], policy: VotePolicy = VotePolicy()) -> tuple[NluIntent, float]:
+    """The winning intent and its weighted vote share among the k nearest; `other` when no clear winner."""
+    nearest = sorted(neighbours, key=lambda n: n.similarity, reverse=True)[: policy.k]
+    if not nearest:
+        return NluIntent.OTHER, 0.0
+    best = nearest[0].similarity
+    weights: dict[NluIntent, float] = {}
+    for neighbour in nearest:
+        weight = math.exp((neighbour.similarity - best) / policy.temperature)
+        weights[neighbour.intent] = weights.get(neighbour.intent, 0.0) + weight
+    winner = max(weights, key=lambda intent: weights[intent])
+    share = weights[winner] / sum(weights.values())
+    if share < policy.min_share:
+        return NluIntent.OTHER, round(1.0 - share, 3)
+    return winner, round(share, 3)
+
+
+# Letters that do not decompose into a base letter plus an accent, so normalise() keeps them; recognisers and
+# hurried typing often drop them (Polish "zlapac" for "złapać"), so phrases are matched without them too.
+_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
+
+
+def _fold(text: str) -> str:
+    return normalise(text).translate(_FOLD)
+
+
+def _occurs(phrase: str, text: str, spaced: bool) -> bool:
+    return phrase in text if not spaced else f" {phrase} " in f" {text} "
+
+
+def find_phrase(text: str, phrases: Sequence[str], spaced: bool = True) -> str:
+    """The longest phrase occurring in `text` (both normalised; whole words unless not `spaced`), or ''."""
+    folded = _fold(text)
+    found = [p for p in phrases if (q := _fold(p)) and _occurs(q, folded, spaced)]
+    return max(found, key=len, default="")
+
+
+def extract_slots(intent: NluIntent, text: str, cues: LanguageCues, contacts: Sequence[Contact] = ()) -> dict[str, str]:
+    """call_family: the contact named (by name or relation word); chat: the topic mentioned."""
+    if intent is NluIntent.CALL_FAMILY:
+        return _family_slots(text, cues, contacts)
+    if intent is NluIntent.CHAT:
+        topic = _first_key_mentioned(text, cues.topics, cues.spaced)
+        return {"topic": topic} if topic else {}
+    return {}
+
+
+def _family_slots(text: str, cues: LanguageCues, contacts: Sequence[Contact]) -> dict[str, str]:
+    """A contact's name wins over a relation word; a relation names a contact only if just one has it."""
+    for contact in contacts:
+        if find_phrase(text, [contact.name], cues.spaced):
+            return {"relation": contact.relation, "contact_id": contact.contact_id}
+    relation = _first_key_mentioned(text, cues.relations, cues.spaced)
+    if not relation:
+        return {}
+    matching = [c for c in contacts if c.relation == relation]
+    return {"relation": relation, "contact_id": matching[0].contact_id} if len(matching) == 1 else {"relation": relation}
+
+
+def _first_key_mentioned(text: str, words: Mapping[str, tuple[str, ...]], spaced: bool) -> str:
+    """The key whose longest word occurs in `text` (longest wins: 'granddaughter' over 'daughter')."""
+    best = max(((len(found), key) for key, phrases in words.items() if (found := find_phrase(text, phrases, spaced))),
+               default=(0, ""))
+    return best[1]
+
+
+def mood_from_probabilities(probabilities: Mapping[str, float]) -> Mood:
+    """Mood from emotion probabilities: the likeliest label, and valence as the expected EMOTION_VALENCE."""
+    if not probabilities:
+        return NEUTRAL_MOOD
+    unknown = set(probabilities) - set(EMOTION_VALENCE)
+    if unknown:
+        raise ValueError(f"unknown emotion label(s) {sorted(unknown)}; expected {sorted(EMOTION_VALENCE)}")
+    total = sum(probabilities.values()) or 1.0
+    emotion = max(probabilities, key=lambda label: probabilities[label])
+    valence = sum(EMOTION_VALENCE[label] * p for label, p in probabilities.items()) / total
+    return Mood(round(max(-1.0, min(1.0, valence)), 3), emotion, round(probabilities[emotion] / total, 3))
+
+
+def understand(text: str, neighbours: Sequence[Neighbour], cues: Sequence[LanguageCues],
+               contacts: Sequence[Contact] = (), mood: Mood = NEUTRAL_MOOD,
+               policy: VotePolicy = VotePolicy()) -> NluResult:
+    """The full decision. An urgent phrase of any language in `cues` means need_help whatever the vote (a false
+    alarm is acceptable, a miss is not); otherwise the neighbours vote. Slots come from the first cues (put the
+    resident's language first) that find any."""
+    urgent = next((found for c in cues if (found := find_phrase(text, c.urgent, c.spaced))), "")
+    if urgent:
+        return NluResult(text, NluIntent.NEED_HELP, URGENT_CONFIDENCE, {}, mood, urgent)
+    intent, confidence = vote(neighbours, policy)
+    slots = next((found for c in cues if (found := extract_slots(intent, text, c, contacts))), {})
+    return NluResult(text, intent, confidence, slots, mood)

@@ -1,0 +1,179 @@
+"""`carebot nlu` and `carebot bench nlu`: the understanding model for researchers and benchmarks.
+
+    carebot nlu [--lang CODE] [--profiles-dir DIR] [--models-dir DIR]
+        stdin: one utterance per line (blank lines are skipped); stdout: one JSON object per line,
+        {"text", "intent", "confidence", "slots", "mood": {"valence", "emotion"}}, flushed per line.
+    carebot bench nlu [--json] [--testset TSV] [--profiles-dir DIR] [--models-dir DIR]
+        accuracy, macro-F1, need_help recall, per-language and per-group accuracy, latency, peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from robot.paths import PROFILES_DIR, PROJECT_ROOT
+
+EXIT_BAD_INPUT = 2
+TESTSET = PROJECT_ROOT / "tests" / "data" / "nlu_testset.tsv"
+TESTSET_COLUMNS = ("text", "lang", "group", "style", "intent", "slots")
+
+
+def add_nlu_parser(subparsers: Any) -> None:
+    """Adds `nlu` to the `carebot` sub-command parsers."""
+    nlu = subparsers.add_parser("nlu", help="understand utterances from stdin, one JSON object per line on stdout")
+    nlu.add_argument("--lang", metavar="CODE", help="the speaker's language (en, es, pl, ja, ko or a locale); "
+                                                    "default: any")
+    _model_options(nlu)
+    nlu.set_defaults(command=_nlu)
+
+
+def add_bench_nlu_parser(bench_subparsers: Any) -> None:
+    """Adds `nlu` to the `carebot bench` parsers."""
+    bench = bench_subparsers.add_parser("nlu", help="understanding on the labelled test set: accuracy, recall, latency")
+    bench.add_argument("--json", action="store_true", help="print one JSON object (else one figure per line)")
+    bench.add_argument("--testset", type=Path, default=TESTSET, metavar="TSV",
+                       help=f"labelled utterances ({', '.join(TESTSET_COLUMNS)}; default: tests/data/nlu_testset.tsv)")
+    _model_options(bench)
+    bench.set_defaults(command=_bench_nlu)
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profiles-dir", type=Path, default=PROFILES_DIR, metavar="DIR",
+                        help="profiles folder holding exemplars/ (default: the project's profiles/)")
+    parser.add_argument("--models-dir", type=Path, metavar="DIR",
+                        help="model folder (default: $CAREBOT_MODELS_DIR, else ~/.local/share/carebot/models)")
+
+
+def _load(arguments: argparse.Namespace) -> Any:
+    from robot.adapters.embedding_nlu import EmbeddingUnderstanding
+
+    return EmbeddingUnderstanding.load(arguments.profiles_dir, arguments.models_dir)
+
+
+def _nlu(arguments: argparse.Namespace) -> int:
+    from robot.adapters.embedding_nlu import result_json
+
+    try:
+        understanding = _load(arguments)
+        if arguments.lang is not None:
+            understanding.check_language(arguments.lang)
+    except (ValueError, RuntimeError) as error:
+        print(f"carebot nlu: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for line in sys.stdin:
+        text = line.strip()
+        if text:
+            result = understanding.understand(text, arguments.lang)
+            print(json.dumps(result_json(result), ensure_ascii=False), flush=True)
+    return 0
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled test utterance."""
+
+    text: str
+    language: str
+    group: str
+    style: str
+    intent: str
+    slots: dict[str, str]
+
+
+def read_testset(path: Path) -> list[Example]:
+    """The labelled TSV (comment lines start with #, then a header line with TESTSET_COLUMNS)."""
+    from robot.core.nlu import NluIntent
+
+    lines = [(n, line.rstrip("\n")) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if line.strip() and not line.startswith("#")]
+    if not lines or tuple(lines[0][1].split("\t")) != TESTSET_COLUMNS:
+        raise ValueError(f"{path}: expected a header line {' <tab> '.join(TESTSET_COLUMNS)}")
+    labels = {intent.value for intent in NluIntent}
+    examples = []
+    for number, line in lines[1:]:
+        cells = line.split("\t")
+        if len(cells) != len(TESTSET_COLUMNS) or cells[4] not in labels or not cells[0]:
+            raise ValueError(f"{path}:{number}: expected {len(TESTSET_COLUMNS)} tab-separated cells with a known "
+                             f"intent ({', '.join(sorted(labels))}), got {line!r}")
+        slots = dict(pair.split("=", 1) for pair in cells[5].split(";") if "=" in pair)
+        examples.append(Example(cells[0], cells[1], cells[2], cells[3], cells[4], slots))
+    return examples
+
+
+def _bench_nlu(arguments: argparse.Namespace) -> int:
+    try:
+        examples = read_testset(arguments.testset)
+        started = time.perf_counter()
+        understanding = _load(arguments)
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"carebot bench nlu: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    load_s = time.perf_counter() - started
+    predictions, latencies = [], []
+    for example in examples:
+        began = time.perf_counter()
+        predictions.append(understanding.understand(example.text, example.language))
+        latencies.append((time.perf_counter() - began) * 1000.0)
+    figures = {"utterances": len(examples), "load_s": round(load_s, 1),
+               **score(examples, [(p.intent.value, dict(p.slots)) for p in predictions]),
+               "latency_p50_ms": round(_percentile(latencies, 50), 1),
+               "latency_p95_ms": round(_percentile(latencies, 95), 1),
+               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+    if arguments.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        print("\n".join(f"{name}: {value}" for name, value in figures.items()))
+    return 0
+
+
+def score(examples: Sequence[Example], predicted: Sequence[tuple[str, dict[str, str]]]) -> dict[str, Any]:
+    """Accuracy, macro-F1, need_help recall and false alarms, slot accuracy, accuracy per language and group."""
+    hits = [example.intent == intent for example, (intent, _) in zip(examples, predicted)]
+    by_group = _accuracy_by(examples, hits, lambda e: e.group)
+    help_hits = [hit for example, hit in zip(examples, hits) if example.intent == "need_help"]
+    slot_cases = [(example.slots, slots) for example, (_, slots) in zip(examples, predicted) if example.slots]
+    return {
+        "accuracy": round(sum(hits) / len(hits), 3),
+        "macro_f1": round(_macro_f1([e.intent for e in examples], [intent for intent, _ in predicted]), 3),
+        "need_help_recall": round(sum(help_hits) / max(len(help_hits), 1), 3),
+        "need_help_false_alarms": sum(e.intent != "need_help" and p == "need_help" for e, (p, _) in zip(examples, predicted)),
+        "slot_accuracy": round(sum(all(got.get(k) == v for k, v in want.items()) for want, got in slot_cases)
+                               / max(len(slot_cases), 1), 3),
+        "accuracy_by_language": _accuracy_by(examples, hits, lambda e: e.language),
+        "accuracy_by_group": by_group,
+        "accuracy_by_style": _accuracy_by(examples, hits, lambda e: e.style),
+        "worst_to_best_group": round(min(by_group.values()) / max(max(by_group.values()), 1e-9), 3),
+        "errors": [f"{e.language}/{e.group}: {e.text!r} expected {e.intent}, got {p}"
+                   for e, (p, _), hit in zip(examples, predicted, hits) if not hit],
+    }
+
+
+def _accuracy_by(examples: Sequence[Example], hits: Sequence[bool], key: Any) -> dict[str, float]:
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for example, hit in zip(examples, hits):
+        groups[key(example)].append(hit)
+    return {name: round(sum(values) / len(values), 3) for name, values in sorted(groups.items())}
+
+
+def _macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
+    scores = []
+    for label in sorted(set(truth) | set(predicted)):
+        tp = sum(t == label and p == label for t, p in zip(truth, predicted))
+        fp = sum(t != label and p == label for t, p in zip(truth, predicted))
+        fn = sum(t == label and p != label for t, p in zip(truth, predicted))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+def _percentile(values: Sequence[float], percent: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(percent / 100.0 * (len(ordered) - 1)))] if ordered else 0.0
