@@ -17,15 +17,19 @@ LOOPBACK_ENVIRONMENT = {
     "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
     "RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
 }
-FORBIDDEN_VARIABLES = ("ROS_STATIC_PEERS",)
+
+
+def lists_peers(name: str) -> bool:
+    """ROS variables naming peers to discover beyond this machine (the static-peers list, or any like it)."""
+    return name.startswith("ROS_") and name.endswith("_PEERS")
 
 
 def ensure_loopback_only(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
     """Force DDS discovery onto loopback in `environ` (the process environment by default)."""
     for name, value in LOOPBACK_ENVIRONMENT.items():
         environ[name] = value
-    for name in FORBIDDEN_VARIABLES:
-        environ.pop(name, None)
+    for name in [name for name in environ if lists_peers(name)]:
+        del environ[name]
     environ.pop("ROS_LOCALHOST_ONLY", None)  # ignored by Kilted; removed so nobody relies on it
 
 

@@ -25,7 +25,6 @@ from robot.graph import (
     run_context,
 )
 from robot.paths import LAUNCH_DIR
-from robot.rosenv import FORBIDDEN_VARIABLES
 
 ROBOT_NODES = ["wellbeing_logger", "speech_recognition", "speech_synthesis", "dialogue", "medication_reminder",
                "family_call"]
@@ -188,16 +187,16 @@ def test_a_graph_file_that_is_not_a_node_mapping_is_rejected(tmp_path: Path) -> 
 
 
 def test_every_node_process_gets_loopback_dds_its_domain_and_logs_under_the_run() -> None:
-    off_loopback = dict.fromkeys(FORBIDDEN_VARIABLES, "10.0.0.5")   # e.g. static peers on the LAN
+    off_loopback = {"ROS_EXTRA_PEERS": "10.0.0.5"}   # any ROS_*_PEERS list names hosts on the LAN
     base = {"PATH": "/usr/bin", **off_loopback, "ROS_LOCALHOST_ONLY": "1", "ROS_DOMAIN_ID": "3"}
 
     environment = node_environment(base, Path("/runs/day"), domain_id=42)
 
     assert environment["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
-    assert not set(FORBIDDEN_VARIABLES) & set(environment) and "ROS_LOCALHOST_ONLY" not in environment
+    assert not set(off_loopback) & set(environment) and "ROS_LOCALHOST_ONLY" not in environment
     assert (environment["ROS_DOMAIN_ID"], environment["ROS_LOG_DIR"]) == ("42", "/runs/day/ros_logs")
     assert environment["PYTHONUNBUFFERED"] == "1" and environment["PATH"] == "/usr/bin"
-    assert all(base[name] == "10.0.0.5" for name in FORBIDDEN_VARIABLES)  # the caller's mapping is left alone
+    assert all(base[name] == "10.0.0.5" for name in off_loopback)  # the caller's mapping is left alone
     assert node_environment(base, Path("/r"), domain_id=None)["ROS_DOMAIN_ID"] == "3"
 
 
