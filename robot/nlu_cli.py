@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from collections import defaultdict
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from robot.measures import peak_rss_mb, percentile
 from robot.paths import PROFILES_DIR, PROJECT_ROOT
 
 EXIT_BAD_INPUT = 2
@@ -125,9 +125,9 @@ def _bench_nlu(arguments: argparse.Namespace) -> int:
         latencies.append((time.perf_counter() - began) * 1000.0)
     figures = {"utterances": len(examples), "load_s": round(load_s, 1),
                **score(examples, [(p.intent.value, dict(p.slots)) for p in predictions]),
-               "latency_p50_ms": round(_percentile(latencies, 50), 1),
-               "latency_p95_ms": round(_percentile(latencies, 95), 1),
-               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+               "latency_p50_ms": round(percentile(latencies, 0.50), 1),
+               "latency_p95_ms": round(percentile(latencies, 0.95), 1),
+               "peak_rss_mb": peak_rss_mb()}
     if arguments.json:
         print(json.dumps(figures, ensure_ascii=False))
     else:
@@ -173,7 +173,3 @@ def _macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
         scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
     return sum(scores) / len(scores)
 
-
-def _percentile(values: Sequence[float], percent: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100.0 * (len(ordered) - 1)))] if ordered else 0.0

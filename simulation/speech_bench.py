@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from robot.core.wer import word_error_rate
+from robot.measures import percentile
 from simulation import runner
 
 REPLY_WINDOW_NS = 5_000_000_000
@@ -41,13 +42,6 @@ def reply_latencies_ms(heard: Sequence[dict[str, Any]], spoken: Sequence[dict[st
         if replies:
             latencies.append((min(replies) - detected) / 1e6)
     return latencies
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile (what a reader of "p95" expects from a few dozen samples)."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * fraction // 1))
-    return ordered[int(rank) - 1]
 
 
 def summarise(heard: Sequence[dict[str, Any]], spoken: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import pytest
 
 from robot.rosenv import ensure_loopback_only
 
+pytest_plugins = ["tests.nlu_fixtures"]   # the understanding model's fixtures
+
 ensure_loopback_only()
 os.environ["ROS_DOMAIN_ID"] = str(20 + os.getpid() % 200)
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="carebot-ros-log-"))

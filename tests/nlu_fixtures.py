@@ -2,7 +2,7 @@
 
 HF_HOME points at an empty folder so that a warm Hugging Face cache cannot hide a missing local file. The model
 folder is the project cache ($CAREBOT_MODELS_DIR or ~/.local/share/carebot/models) when it is already built
-there, else it is built once into a temporary folder. Import the fixtures into a test module to use them.
+there, else it is built once into a temporary folder. Registered for every test by tests/conftest.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.nlu_fixtures import e5_model_dir  # noqa: F401  (fixture)
 from robot.nlu_cli import Example, score
 
 TIMEOUT_S = 240
@@ -20,7 +19,7 @@ def run_cli(arguments: list[str], stdin: str, models_dir: Path) -> subprocess.Co
                           text=True, env=environment, timeout=TIMEOUT_S, check=False)
 
 
-def test_one_json_object_per_utterance(e5_model_dir: Path) -> None:  # noqa: F811
+def test_one_json_object_per_utterance(e5_model_dir: Path) -> None:
     lines = ["I've fallen and I can't get up", "", "can you ring my daughter", "what's the time"]
     done = run_cli(["nlu", "--lang", "en"], "\n".join(lines) + "\n", e5_model_dir.parent)
     assert done.returncode == 0, done.stderr
@@ -31,7 +30,7 @@ def test_one_json_object_per_utterance(e5_model_dir: Path) -> None:  # noqa: F81
     assert set(results[0]["mood"]) == {"valence", "emotion"} and -1 <= results[0]["mood"]["valence"] <= 1
 
 
-def test_an_unknown_language_exits_with_bad_input(e5_model_dir: Path) -> None:  # noqa: F811
+def test_an_unknown_language_exits_with_bad_input(e5_model_dir: Path) -> None:
     done = run_cli(["nlu", "--lang", "xx"], "hello\n", e5_model_dir.parent)
     assert done.returncode == 2 and "no exemplar file for language 'xx'" in done.stderr and done.stdout == ""
 

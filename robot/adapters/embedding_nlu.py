@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from robot.adapters.e5_encoder import MODEL_DIR_NAME, E5Encoder, Encoder, ensure_model_dir
+from robot.adapters.yaml_understanding import read_phrases
 from robot.core.nlu import (EMOTION_VALENCE, LanguageCues, Mood, Neighbour, NluIntent, NluResult, VotePolicy,
                             mood_from_probabilities, understand)
 from robot.core.profile import Contact
@@ -40,13 +41,7 @@ class ExemplarSet:
 
 
 def _phrases(path: Path, field: str, value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ExemplarError(f"{path}: {field}: expected a non-empty list of phrases, got {value!r}")
-    bad = [v for v in value if not isinstance(v, str) or not v.strip()]
-    if bad:
-        raise ExemplarError(f"{path}: {field}: {bad[0]!r} is not a phrase; expected non-empty text "
-                            f"(put numbers, yes and no in quotes)")
-    return tuple(value)
+    return read_phrases(path, field, value, ExemplarError)
 
 
 def _mapping(path: Path, field: str, value: object, keys: Sequence[str] | None = None) -> dict[str, tuple[str, ...]]:

@@ -13,9 +13,15 @@ class UnderstandingDataError(ValueError):
     """A malformed understanding file: names the file, the field and what was expected."""
 
 
-def _phrases(path: Path, field: str, value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise UnderstandingDataError(f"{path}: {field}: expected a list of non-empty phrases")
+def read_phrases(path: Path, field: str, value: object,
+                 error: type[ValueError] = UnderstandingDataError) -> tuple[str, ...]:
+    """A non-empty list of phrases from a data file, or `error` naming the file, the field and what is wrong."""
+    if not isinstance(value, list) or not value:
+        raise error(f"{path}: {field}: expected a non-empty list of phrases, got {value!r}")
+    bad = [v for v in value if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise error(f"{path}: {field}: {bad[0]!r} is not a phrase; expected non-empty text "
+                    f"(put numbers, yes and no in quotes)")
     return tuple(value)
 
 
@@ -36,9 +42,9 @@ def load_lexicon(path: Path) -> LanguageLexicon:
         except ValueError:
             known = ", ".join(label.value for label in IntentLabel)
             raise UnderstandingDataError(f"{path}: intents.{name}: unknown intent; expected one of {known}") from None
-        intents[label] = _phrases(path, f"intents.{name}", phrases)
+        intents[label] = read_phrases(path, f"intents.{name}", phrases)
     relations = {
-        str(relation): _phrases(path, f"relations.{relation}", words)
+        str(relation): read_phrases(path, f"relations.{relation}", words)
         for relation, words in (data.get("relations") or {}).items()
     }
     return LanguageLexicon(language, intents, relations, bool(data.get("spaced", True)))

@@ -78,7 +78,8 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w']+", " ", stripped).split())
 
 
-def _occurs(phrase: str, text: str, spaced: bool) -> bool:
+def occurs(phrase: str, text: str, spaced: bool) -> bool:
+    """`phrase` in `text` (both normalised): as whole words, or anywhere for languages written without spaces."""
     if not spaced:
         return phrase in text
     return f" {phrase} " in f" {text} "
@@ -113,7 +114,7 @@ class LexicalIntentClassifier:
         best: tuple[int, IntentLabel] | None = None
         for label, phrases in lexicon.intents.items():
             for phrase in phrases:
-                if phrase and _occurs(phrase, normalised, lexicon.spaced):
+                if phrase and occurs(phrase, normalised, lexicon.spaced):
                     weight = len(phrase) + (1000 if label in SAFETY_INTENTS else 0)
                     if best is None or weight > best[0]:
                         best = (weight, label)
@@ -127,6 +128,6 @@ class LexicalIntentClassifier:
     @staticmethod
     def _relation_slot(text: str, lexicon: LanguageLexicon) -> dict[str, str]:
         for relation, words in lexicon.relations.items():
-            if any(_occurs(word, text, lexicon.spaced) for word in words):
+            if any(occurs(word, text, lexicon.spaced) for word in words):
                 return {"relation": relation}
         return {}

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from robot.core.intents import normalise
+from robot.core.intents import normalise, occurs
 from robot.core.profile import Contact
 
 
@@ -122,14 +122,10 @@ def _fold(text: str) -> str:
     return normalise(text).translate(_FOLD)
 
 
-def _occurs(phrase: str, text: str, spaced: bool) -> bool:
-    return phrase in text if not spaced else f" {phrase} " in f" {text} "
-
-
 def find_phrase(text: str, phrases: Sequence[str], spaced: bool = True) -> str:
     """The longest phrase occurring in `text` (both normalised; whole words unless not `spaced`), or ''."""
     folded = _fold(text)
-    found = [p for p in phrases if (q := _fold(p)) and _occurs(q, folded, spaced)]
+    found = [p for p in phrases if (q := _fold(p)) and occurs(q, folded, spaced)]
     return max(found, key=len, default="")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import queue
-import resource
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from robot.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioFrame, Hypothesis, Recogniser, RecogniserFactory, VoiceActivityDetector
 from robot.core.listening import ChannelListener, Heard, ListenerEvent, ListenerSettings
+from robot.measures import peak_rss_mb
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,6 @@ class TimingLog:
                 "eos_measured_ms": round(event.eos_pause_s * 1000),
                 "speech_s": round((event.ended_ns - event.started_ns) / 1e9, 3),
                 "asr_cpu_s": round(usage.cpu_s, 4), "asr_audio_s": round(usage.audio_bytes / (SAMPLE_RATE * SAMPLE_WIDTH), 3),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+                "peak_rss_mb": peak_rss_mb()}
         with self._path.open("a", encoding="utf-8") as log:
             log.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -14,7 +14,6 @@ that talked over the robot): the utterance to that person, or to the room, ends 
 from __future__ import annotations
 
 import json
-import resource
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +35,7 @@ from robot.adapters.sounddevice_speaker import SounddeviceSpeaker
 from robot.core.audio import AudioSink, Voice
 from robot.core.speech_timing import utterance_duration
 from robot.core.voices import robot_voice
+from robot.measures import peak_rss_mb
 from robot.nodes.params import declare
 from robot.rosenv import run_node
 
@@ -198,7 +198,7 @@ class SpeechSynthesisNode(Node):
             return
         line = {"event": "first_sample", "person_id": goal.person_id, "act": goal.act, "text": goal.text,
                 "goal_wall_ns": received_ns, "first_sample_wall_ns": first_sample_ns,
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+                "peak_rss_mb": peak_rss_mb()}
         with open(self._timing_log, "a", encoding="utf-8") as file:
             file.write(json.dumps(line, ensure_ascii=False) + "\n")
 

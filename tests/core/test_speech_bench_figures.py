@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.speech_bench import percentile, reply_latencies_ms, summarise
+from robot.measures import percentile
+from simulation.speech_bench import reply_latencies_ms, summarise
 
 MS = 1_000_000
 
