@@ -23,6 +23,7 @@ from enum import Enum
 from pathlib import Path
 
 from robot.graph import GraphError, load_graph, node_command, node_environment, run_context
+from robot.meds_cli import add_meds_parser
 from robot.models_cli import add_models_parser
 from robot.nlu_cli import add_bench_nlu_parser, add_nlu_parser
 from robot.paths import PROFILES_DIR, RUNS_DIR
@@ -75,9 +76,10 @@ def _parser() -> argparse.ArgumentParser:
 
     profiles = commands.add_parser("profiles", help="check or show resident profiles")
     profile_commands = profiles.add_subparsers(required=True, metavar="ACTION")
-    validate = profile_commands.add_parser("validate", help="check profile folders; exit 1 on any problem")
+    validate = profile_commands.add_parser(
+        "validate", help="check profile folders or files against profiles/schema/ and each other; exit 1 on any problem")
     validate.add_argument("paths", nargs="*", type=Path, default=[PROFILES_DIR], metavar="PATH",
-                          help="profiles folders (default: the project's profiles/)")
+                          help="profiles folders or single profile files (default: the project's profiles/)")
     validate.set_defaults(command=_profiles_validate)
     show = profile_commands.add_parser("show", help="print a resident's effective profile and where each value came from")
     show.add_argument("person_id", metavar="ID")
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_models_parser(commands)
     add_nlu_parser(commands)
+    add_meds_parser(commands)
     return parser
 
 
@@ -165,16 +168,35 @@ def _scenario_for_node(name_or_path: str | None) -> Path | None:
 
 
 def _profiles_validate(arguments: argparse.Namespace) -> int:
-    from robot.adapters.yaml_profiles import validate_tree
+    """Each PATH (a profiles folder or one file) against the published schemas and the loader's own checks."""
+    from robot.adapters.profile_schema import load_schemas
 
+    registry = load_schemas()
     problems = 0
     for path in arguments.paths:
-        errors = validate_tree(path)
+        errors = _profile_problems(path, registry)
         problems += len(errors)
         for error in errors:
             print(error)
         print(f"{path}: {len(errors)} problem{'s' if len(errors) != 1 else ''}" if errors else f"{path}: valid")
     return 1 if problems else 0
+
+
+def _profile_problems(path: Path, registry: object) -> list[object]:
+    """Schema errors first; then what only the loader can see (ids, references between files), skipping a
+    place the schema already reported."""
+    from robot.adapters.profile_schema import KINDS, schema_errors
+    from robot.adapters.yaml_profiles import validate_tree
+    from robot.core.profile import ProfileError
+
+    if path.is_file():
+        return list(schema_errors(path, registry))  # type: ignore[arg-type]
+    if not path.is_dir():
+        return [ProfileError(str(path), "(path)", "a profiles folder or a profile file", got="nothing there")]
+    files = sorted(file for folder in KINDS for file in (path / folder).glob("*.yaml"))
+    found = [error for file in files for error in schema_errors(file, registry)]  # type: ignore[arg-type]
+    reported = {(error.file, error.line) for error in found}
+    return found + [error for error in validate_tree(path) if (error.file, error.line) not in reported]
 
 
 def _profiles_show(arguments: argparse.Namespace) -> int:

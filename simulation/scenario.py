@@ -22,12 +22,13 @@ import yaml
 
 from robot.adapters.yaml_profiles import load_home
 from robot.core.acts import ACTS
+from robot.core.alerts import AlertCategory
 from robot.core.profile import Consent, Home
 from robot.paths import PROFILES_DIR
 
 REMINDER_OUTCOMES = ("taken", "declined", "snoozed", "escalated", "missed")
 CALL_OUTCOMES = ("answered", "busy", "no_answer", "declined", "failed", "cancelled")
-ALERT_CATEGORIES = ("help_request", "medication", "wellbeing", "call", "system")
+ALERT_CATEGORIES = tuple(category.value for category in AlertCategory)
 ALERT_SEVERITIES = ("info", "warning", "urgent")
 SPEAKERS = ("resident", "robot")
 ADDRESS_SCHEMES = ("sip:", "tel:")

@@ -8,21 +8,27 @@ regression on the emotion exemplars, fitted at load (deterministic, a fraction o
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from robot.adapters.e5_encoder import MODEL_DIR_NAME, E5Encoder, Encoder, ensure_model_dir
-from robot.adapters.yaml_understanding import read_phrases
+from robot.adapters.e5_encoder import MANIFEST_NAME, MODEL_DIR_NAME, E5Encoder, Encoder, ensure_model_dir
+from robot.adapters.yaml_understanding import load_lexicons, read_phrases
+from robot.core.intents import IntentLabel
 from robot.core.nlu import (EMOTION_VALENCE, LanguageCues, Mood, Neighbour, NluIntent, NluResult, VotePolicy,
                             mood_from_probabilities, understand)
 from robot.core.profile import Contact
 
 EXEMPLARS_FOLDER = "exemplars"
+UNDERSTANDING_FOLDER = "understanding"
 _FIELDS = {"language", "spaced", "intents", "urgent", "relations", "topics", "emotions"}
 _MOOD_STEPS, _MOOD_RATE, _MOOD_L2 = 300, 2.0, 1e-3
 
@@ -89,6 +95,60 @@ def load_exemplar_dir(folder: Path) -> dict[str, ExemplarSet]:
     return {path.stem: load_exemplars(path) for path in files}
 
 
+def with_refinement_cues(exemplars: Mapping[str, ExemplarSet], understanding_dir: Path) -> dict[str, ExemplarSet]:
+    """Add the curated "later" and "unwell" phrases (profiles/understanding/<lang>.yaml: med_later,
+    feeling_unwell) to each language's cues; one list per idea, shared with the speech grammars."""
+    lexicons = load_lexicons(understanding_dir)
+    refined = {}
+    for code, exemplar_set in exemplars.items():
+        lexicon = lexicons.get(code)
+        if lexicon is None:
+            refined[code] = exemplar_set
+            continue
+        cues = replace(exemplar_set.cues, later=lexicon.intents.get(IntentLabel.MED_LATER, ()),
+                       unwell=lexicon.intents.get(IntentLabel.FEELING_UNWELL, ()))
+        refined[code] = replace(exemplar_set, cues=cues)
+    return refined
+
+
+class CachedEncoder:
+    """Remembers the embeddings of a whole text list on disk (the exemplar bank: ~10 s to encode on a
+    robot's CPU, read back in milliseconds). The file name hashes the model's manifest and the texts, so any
+    edit to an exemplar file or a rebuilt model encodes afresh; a failed write only costs the next start."""
+
+    def __init__(self, encoder: Encoder, cache_dir: Path) -> None:
+        self._encoder, self._cache_dir = encoder, cache_dir
+        manifest = cache_dir / MANIFEST_NAME
+        self._identity = manifest.read_bytes() if manifest.is_file() else b""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encoder.encode(texts)
+
+    def encode_bank(self, texts: Sequence[str]) -> np.ndarray:
+        digest = hashlib.sha256(self._identity + json.dumps(list(texts), ensure_ascii=False).encode()).hexdigest()
+        path = self._cache_dir / f"bank-{digest[:20]}.npy"
+        if path.is_file():
+            try:
+                cached = np.load(path)
+                if cached.shape[0] == len(texts):
+                    return cached
+            except (OSError, ValueError):
+                pass
+        embeddings = self._encoder.encode(texts)
+        self._store(path, embeddings)
+        return embeddings
+
+    @staticmethod
+    def _store(path: Path, embeddings: np.ndarray) -> None:
+        try:
+            handle, staging = tempfile.mkstemp(prefix=".bank-", suffix=".npy", dir=path.parent)
+            with os.fdopen(handle, "wb") as file:
+                np.save(file, embeddings)
+            os.replace(staging, path)
+        except OSError:
+            pass
+
+
 class _MoodModel:
     """Multinomial logistic regression on centred, re-normalised embeddings."""
 
@@ -125,19 +185,21 @@ class EmbeddingUnderstanding:
                  policy: VotePolicy = VotePolicy()) -> None:
         self._encoder, self._exemplars, self._policy = encoder, dict(exemplars), policy
         texts = [(intent, text) for ex in exemplars.values() for intent, lines in ex.intents.items() for text in lines]
-        self._bank_intents = [intent for intent, _ in texts]
-        self._bank = encoder.encode([text for _, text in texts])
         feelings = [(label, text) for ex in exemplars.values() for label, lines in ex.emotions.items() for text in lines]
-        self._mood = _MoodModel(encoder.encode([text for _, text in feelings]), [label for label, _ in feelings]) \
-            if feelings else None
+        encode_bank = encoder.encode_bank if isinstance(encoder, CachedEncoder) else encoder.encode
+        embedded = encode_bank([text for _, text in texts] + [text for _, text in feelings])
+        self._bank_intents = [intent for intent, _ in texts]
+        self._bank = embedded[:len(texts)]
+        self._mood = _MoodModel(embedded[len(texts):], [label for label, _ in feelings]) if feelings else None
 
     @classmethod
     def load(cls, profiles_dir: Path, models_dir: Path | None = None, threads: int = 1) -> "EmbeddingUnderstanding":
         """Exemplars from `profiles_dir/exemplars`, the encoder from `models_dir` (built there on first use;
         default: $CAREBOT_MODELS_DIR or ~/.local/share/carebot/models)."""
-        exemplars = load_exemplar_dir(profiles_dir / EXEMPLARS_FOLDER)
+        exemplars = with_refinement_cues(load_exemplar_dir(profiles_dir / EXEMPLARS_FOLDER),
+                                         profiles_dir / UNDERSTANDING_FOLDER)
         model_dir = ensure_model_dir(None if models_dir is None else models_dir / MODEL_DIR_NAME)
-        return cls(E5Encoder.load(model_dir, threads=threads), exemplars)
+        return cls(CachedEncoder(E5Encoder.load(model_dir, threads=threads), model_dir), exemplars)
 
     @property
     def languages(self) -> frozenset[str]:

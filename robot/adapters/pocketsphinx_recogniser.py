@@ -43,8 +43,12 @@ class PocketsphinxEngine:
         self._searches: dict[int, set[str]] = {}     # id(decoder) -> grammar searches it holds
         self._reported_missing: set[str] = set()
 
-    def recogniser(self, locale: str, phrases: Iterable[str]) -> PocketsphinxRecogniser:
-        """A recogniser for one utterance that can only hear `phrases` (those with every word in the dictionary)."""
+    def recogniser(self, locale: str, phrases: Iterable[str], context: bool = False) -> PocketsphinxRecogniser:
+        """A recogniser for one utterance that can only hear `phrases` (those with every word in the dictionary).
+
+        `context` (the few answers to one question) changes nothing here: a JSGF grammar is already a list of
+        whole sentences, and each phrase list gets its own search.
+        """
         usable = self.usable_phrases(phrases)
         if not usable:
             raise ValueError(f"pocketsphinx ({locale}): no grammar sentence has all its words in the dictionary "

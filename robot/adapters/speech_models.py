@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 MANIFEST_NAME = "carebot-model.json"
+SPEECH_ENGINES = ("vosk", "pocketsphinx")
 MODELS_DIR_VARIABLE = "CAREBOT_MODELS_DIR"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
 VOSK_NAME = re.compile(r"vosk-model(?:-small)?-([a-z]{2,3})(?:-|$)")
@@ -93,7 +94,7 @@ class ModelStore:
         if not self.root.is_dir():
             return []
         manifests = sorted(self.root.glob(f"*/{MANIFEST_NAME}"))
-        return [_read_manifest(path) for path in manifests]
+        return [_read_manifest(path) for path in manifests if _is_speech_model(path)]
 
     def install(self, source: str, language: str | None = None, sha256: str | None = None) -> SpeechModel:
         """Install a vosk model from an archive, a folder or an http(s) URL; returns what was installed."""
@@ -249,6 +250,14 @@ def _folder_sha256(folder: Path) -> str:
 def _write_manifest(folder: Path, model: SpeechModel) -> None:
     fields = {key: value for key, value in asdict(model).items() if key in _MANIFEST_FIELDS}
     (folder / MANIFEST_NAME).write_text(json.dumps(fields, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _is_speech_model(manifest: Path) -> bool:
+    """The models folder also holds other local models (the understanding encoder): skip those."""
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("engine") in SPEECH_ENGINES
+    except (OSError, ValueError, AttributeError):
+        return True   # unreadable: _read_manifest names the problem
 
 
 def _read_manifest(path: Path) -> SpeechModel:

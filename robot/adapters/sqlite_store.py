@@ -87,7 +87,12 @@ def _create_tables(db: Database) -> None:
                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_create_tables,)
+def _add_mood_valence(db: Database) -> None:
+    """Version 2: turns.mood_valence (-1..1) beside the emotion label."""
+    db.execute("ALTER TABLE turns ADD COLUMN mood_valence FLOAT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_create_tables, _add_mood_valence)
 """Schema versions in order (version = position + 1). Only ever append: later versions add columns."""
 
 

@@ -25,10 +25,12 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from robot.core.acts import ACTS, min_variants
-from robot.core.phrases import REQUIRED_WORDS, LanguagePhrases, PhraseBank, template_slots
+from robot.core.medication import DoseTime, MedicationEntry
+from robot.core.phrases import OPTIONAL_WORDS, REQUIRED_WORDS, LanguagePhrases, PhraseBank, template_slots
 from robot.core.profile import (
-    ADDRESS_FORMS, GESTURES, WEEKDAYS, Consent, Contact, CultureTemplate, Formality, Greeting, Home,
-    Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Source, SpeechStyle, TimeWindow,
+    ADDRESS_FORMS, DOSE_EVENTS, GESTURES, ROUTINE_EVENTS, WEEKDAYS, Consent, Contact, CultureTemplate, Formality,
+    Greeting, Home, Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Routine, Source,
+    SpeechStyle, TimeWindow,
     TopicEntry, TopicInterest, parse_clock_time, parse_time_window, parse_weekdays, resolve_resident,
 )
 
@@ -352,21 +354,109 @@ def _contact(reader: _Reader, node: Node, path: str, unique: _IdCheck) -> Contac
     )
 
 
-def _medication(reader: _Reader, node: Node, path: str, unique: _IdCheck) -> Medication:
-    values = reader.fields(node, path, ("id", "name", "dose", "times"), ("weekdays", "with_food", "start", "end"))
+_MINUTES_IN_DAY = 24 * 60 - 1
+
+
+def _event_time(reader: _Reader, node: Node, path: str) -> DoseTime | None:
+    """A routine event ("breakfast") or {event: breakfast, minutes_before: 30} / minutes_after."""
+    events = f"one of {', '.join(DOSE_EVENTS)}"
+    if not isinstance(node, MappingNode):
+        event = reader.choice(node, path, DOSE_EVENTS)
+        return DoseTime(event=event) if event else None
+    values = reader.fields(node, path, ("event",), ("minutes_before", "minutes_after"))
+    event = reader.parsed(values.get("event"), f"{path}.event", events, lambda raw: DoseTime(event=raw).event)
+    if "minutes_before" in values and "minutes_after" in values:
+        reader.fail(node, path, "minutes_before or minutes_after, not both", "both")
+        return None
+    side, sign = ("minutes_before", -1) if "minutes_before" in values else ("minutes_after", 1)
+    minutes = reader.number(values.get(side), f"{path}.{side}", 0, _MINUTES_IN_DAY, "minutes") if side in values else 0
+    if event is None or minutes is None:
+        return None
+    if minutes != int(minutes):
+        reader.fail(values[side], f"{path}.{side}", "whole minutes", repr(minutes))
+        return None
+    return DoseTime(event=event, offset_minutes=sign * int(minutes))
+
+
+def _dose_times(reader: _Reader, values: dict[str, Node], node: Node, path: str) -> tuple[DoseTime, ...]:
+    if "times" not in values and "events" not in values:
+        reader.fail(node, f"{path}.times", "times or events (or both): when the doses are due", "neither")
+    clock = reader.each(values.get("times"), f"{path}.times", reader.clock, "time (HH:MM)", at_least=1)
+    events = reader.each(values.get("events"), f"{path}.events",
+                         lambda item, item_path: _event_time(reader, item, item_path), "routine event", at_least=1)
+    return tuple(DoseTime(clock=time) for time in clock) + events
+
+
+_MEDICATION_OPTIONAL = ("times", "events", "weekdays", "with_food", "start", "end", "every_days", "source")
+
+
+def _medication(reader: _Reader, node: Node, path: str, unique: _IdCheck, routine: Routine) -> Medication | None:
+    """One `medication:` item with its event times resolved on the resident's routine."""
+    values = reader.fields(node, path, ("id", "name", "dose"), _MEDICATION_OPTIONAL)
     days = reader.each(values.get("weekdays"), f"{path}.weekdays",
                        lambda item, item_path: reader.choice(item, item_path, WEEKDAYS), "weekday", at_least=1)
-    return Medication(
+    every = reader.number(values.get("every_days"), f"{path}.every_days", 1, 366, "days")
+    if every is not None and every != int(every):
+        reader.fail(values["every_days"], f"{path}.every_days", "a whole number of days", repr(every))
+    entry = MedicationEntry(
         medication_id=unique(values.get("id"), f"{path}.id",
                              reader.text(values.get("id"), f"{path}.id", _SLUG, _ITEM_ID)),
         name=reader.text(values.get("name"), f"{path}.name"),
         dose=reader.text(values.get("dose"), f"{path}.dose", expected="the dose as the robot should say it"),
-        times=reader.each(values.get("times"), f"{path}.times", reader.clock, "time (HH:MM)", at_least=1),
+        at=_dose_times(reader, values, node, path),
         weekdays=parse_weekdays(days) if "weekdays" in values else frozenset(range(7)),
         with_food=bool(reader.boolean(values.get("with_food"), f"{path}.with_food")),
         start=reader.date(values.get("start"), f"{path}.start"),
         end=reader.date(values.get("end"), f"{path}.end"),
+        every_days=int(every or 1),
+        source=reader.text(values.get("source"), f"{path}.source", expected="where the entry came from") or "",
     )
+    if entry.every_days > 1 and entry.start is None:
+        reader.fail(node, f"{path}.start", f"a start date: every_days {entry.every_days} counts from it", "nothing")
+    if entry.start and entry.end and entry.end < entry.start:
+        reader.fail(values["end"], f"{path}.end", f"a date on or after start ({entry.start})", repr(str(entry.end)))
+    if not reader.ok:
+        return None
+    try:
+        return entry.resolve(routine)
+    except ValueError as exc:
+        reader.fail(node, path, "dose times inside the day, each once", str(exc))
+        return None
+
+
+def _routine(reader: _Reader, node: Node | None) -> Routine:
+    """The resident's `routine:` (event: "HH:MM"); events left out keep the home's default (core Routine)."""
+    times = {}
+    for event, (key_node, value_node) in reader.entries(node, "routine").items():
+        if event not in ROUTINE_EVENTS:
+            reader.fail(key_node, f"routine.{event}", f"one of {', '.join(ROUTINE_EVENTS)}", repr(event))
+        elif (time := reader.clock(value_node, f"routine.{event}")) is not None:
+            times[event] = time
+    return Routine(**times)
+
+
+def medication_yaml(entry: MedicationEntry) -> dict[str, object]:
+    """`entry` as a `medication:` item of a resident file (what _medication reads back)."""
+    item: dict[str, object] = {"id": entry.medication_id, "name": entry.name, "dose": entry.dose}
+    clock = [f"{t.clock:%H:%M}" for t in entry.at if t.clock is not None]
+    events = [_event_yaml(t) for t in entry.at if t.event is not None]
+    item.update({"times": clock} if clock else {})
+    item.update({"events": events} if events else {})
+    if entry.weekdays != frozenset(range(7)):
+        item["weekdays"] = [WEEKDAYS[day] for day in sorted(entry.weekdays)]
+    item["with_food"] = entry.with_food
+    optional = {"every_days": entry.every_days if entry.every_days > 1 else None,
+                "start": entry.start.isoformat() if entry.start else None,
+                "end": entry.end.isoformat() if entry.end else None, "source": entry.source or None}
+    item.update({key: value for key, value in optional.items() if value is not None})
+    return item
+
+
+def _event_yaml(dose_time: DoseTime) -> object:
+    if not dose_time.offset_minutes:
+        return dose_time.event
+    side = "minutes_before" if dose_time.offset_minutes < 0 else "minutes_after"
+    return {"event": dose_time.event, side: abs(dose_time.offset_minutes)}
 
 
 def _topic_entries(reader: _Reader, node: Node | None, field: str,
@@ -391,7 +481,7 @@ def _resident_topics(reader: _Reader, node: Node | None) -> tuple[tuple[TopicEnt
 
 _RESIDENT_REQUIRED = ("id", "preferred_name", "address_as", "culture", "locale", "timezone", "consent")
 _RESIDENT_OPTIONAL = ("hearing", "greeting", "formality", "topics", "observances", "life_story", "contacts",
-                      "medication", "quiet_hours")
+                      "routine", "medication", "quiet_hours")
 
 
 def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
@@ -402,6 +492,7 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
     gesture, formal = _greeting_values(reader, values.get("greeting"), "greeting", required=False)
     liked, avoided = _resident_topics(reader, values.get("topics"))
     contact_ids, medication_ids = _IdCheck(reader, "contact"), _IdCheck(reader, "medication")
+    routine = _routine(reader, values.get("routine"))
     entry = ResidentEntry(
         person_id=person_id,
         preferred_name=reader.text(values.get("preferred_name"), "preferred_name"),
@@ -417,7 +508,8 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
         contacts=reader.each(values.get("contacts"), "contacts",
                              lambda item, path: _contact(reader, item, path, contact_ids), "contact"),
         medications=reader.each(values.get("medication"), "medication",
-                                lambda item, path: _medication(reader, item, path, medication_ids), "medication"),
+                                lambda item, path: _medication(reader, item, path, medication_ids, routine),
+                                "medication"),
         quiet_hours=reader.each(values.get("quiet_hours"), "quiet_hours", reader.window, "window"),
         consent=reader.parsed(values.get("consent"), "consent", "none, metrics or full", Consent),
     )
@@ -484,7 +576,7 @@ def _language_phrases(reader: _Reader, root: Node) -> _PhraseRecord | None:
     values = reader.fields(root, "", ("language", "acts", "topics", "relations", "words"))
     language = reader.text(values.get("language"), "language", _LANGUAGE, "a language code such as en")
     reader.own_id(values.get("language"), "language", language)
-    words = reader.fields(values.get("words"), "words", sorted(REQUIRED_WORDS))
+    words = reader.fields(values.get("words"), "words", sorted(REQUIRED_WORDS), sorted(OPTIONAL_WORDS))
     phrases = LanguagePhrases(
         language=language,
         acts=_acts(reader, values.get("acts")),

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from robot.core.intents import IntentLabel, LanguageLexicon, LexicalIntentClassifier
+from robot.core.lexical_nlu import LexicalUnderstanding
 
 
 class UnderstandingDataError(ValueError):
@@ -50,9 +51,19 @@ def load_lexicon(path: Path) -> LanguageLexicon:
     return LanguageLexicon(language, intents, relations, bool(data.get("spaced", True)))
 
 
-def load_classifier(understanding_dir: Path) -> LexicalIntentClassifier:
-    """A classifier for every language with a file in `understanding_dir`."""
+def load_lexicons(understanding_dir: Path) -> dict[str, LanguageLexicon]:
+    """Every language with a file in `understanding_dir`, by language code."""
     files = sorted(understanding_dir.glob("*.yaml"))
     if not files:
         raise UnderstandingDataError(f"{understanding_dir}: no <language>.yaml understanding files")
-    return LexicalIntentClassifier({lexicon.language: lexicon for lexicon in map(load_lexicon, files)})
+    return {lexicon.language: lexicon for lexicon in map(load_lexicon, files)}
+
+
+def load_classifier(understanding_dir: Path) -> LexicalIntentClassifier:
+    """A classifier (the finer lexical labels) for every language with a file in `understanding_dir`."""
+    return LexicalIntentClassifier(load_lexicons(understanding_dir))
+
+
+def load_lexical_understanding(understanding_dir: Path) -> LexicalUnderstanding:
+    """The phrase matcher behind the dialogue's understanding interface (fixed labels, refinement slots)."""
+    return LexicalUnderstanding(load_lexicons(understanding_dir))

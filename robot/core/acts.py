@@ -50,6 +50,8 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
     "clarify.pardon": _slots("address"),
     "clarify.yes_no": _slots(),
     "clarify.not_understood": _slots("address"),
+    "clarify.offer_choices": _slots("address"),
+    "time.tell": _slots("time"),
     "confirm.help": _slots(),
     "confirm.med_taken": _slots(),
     "confirm.med_declined": _slots(),
@@ -61,7 +63,8 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
 
 `confirm.*` acts ask before acting on a command heard through a grammar decoder, which maps any speech
 onto some command (FACTS); `filler` bridges a slow answer; `clarify.not_understood` follows a turn
-the recogniser could make nothing of.
+the recogniser could make nothing of; `clarify.offer_choices` follows a second turn in a row the robot
+could not make out; `time.tell`'s `time` is a clock time in the language's own way (PhraseBank.clock_time).
 """
 
 _OFTEN_HEARD = ("greeting.", "filler")

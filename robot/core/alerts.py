@@ -23,6 +23,7 @@ class AlertCategory(str, Enum):
     WELLBEING = "wellbeing"
     CALL = "call"
     SYSTEM = "system"
+    PROFILE_REJECTED = "profile_rejected"    # a profile edit was invalid; the last good profiles stay
 
 
 @dataclass(frozen=True)

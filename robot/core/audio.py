@@ -112,9 +112,11 @@ class Recogniser(Protocol):
 class RecogniserFactory(Protocol):
     """Makes a fresh recogniser for one speaker's utterance in their language."""
 
-    def create(self, locale: str, phrases: tuple[str, ...] = ()) -> Recogniser:
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False) -> Recogniser:
         """`phrases`: sentences this speaker is likely to say (grammar engines restrict to them).
 
+        `context`: `phrases` are the few answers to a question just asked (a context grammar): the result is
+        one or two of them whole, or empty text when the speech was none of them.
         Raises NoSpeechModel when no engine is installed for `locale`.
         """
 

@@ -22,7 +22,7 @@ from robot.core.alerts import AlertCategory, Severity, StaffAlert
 from robot.core.calls import CallOutcome, choose_among, contact_local_time, good_time_to_call, resolve_contact
 from robot.core.effects import (CancelCall, Effect, Effects, RaiseAlert, ReportReminderAnswer,
                                 SessionChanged, Speak, StartCall, Understood)
-from robot.core.intents import IntentClassifier, IntentLabel, Understanding
+from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
 from robot.core.medication import Answer
 from robot.core.phrases import PhraseBank
 from robot.core.profile import Contact, Home, ResidentProfile
@@ -48,7 +48,7 @@ class Pending:
     contacts: tuple[Contact, ...] = ()
     topic: str = ""
     clarified: bool = False
-    command: Understanding | None = None     # what COMMAND_CONFIRM asks about
+    command: NluResult | None = None         # what COMMAND_CONFIRM asks about
     resumes: Pending | None = None           # the question to go back to when the command is denied
 
 
@@ -79,13 +79,13 @@ class Conversation:
     greeted: bool = False
     stopped_speaking_at: dt.datetime | None = None   # their words are being recognised since then
     last_words_at: dt.datetime | None = None          # when the last recognised words arrived
+    weak_turns: int = 0                               # utterances in a row the robot could not make out
 
 
-YES_LIKE = frozenset({IntentLabel.YES, IntentLabel.FEELING_GOOD})
+YES_LIKE = frozenset({NluIntent.YES, NluIntent.FEELING_GOOD})
 REMINDER_ANSWERS = {
-    IntentLabel.MED_TAKEN: Answer.TAKEN, IntentLabel.YES: Answer.TAKEN,
-    IntentLabel.MED_DECLINED: Answer.DECLINED, IntentLabel.NO: Answer.DECLINED,
-    IntentLabel.MED_LATER: Answer.LATER,
+    NluIntent.MED_TAKEN: Answer.TAKEN, NluIntent.YES: Answer.TAKEN,
+    NluIntent.MED_DECLINED: Answer.DECLINED, NluIntent.NO: Answer.DECLINED,
 }
 REMINDER_ACKS = {
     Answer.TAKEN: "medication.thanks_taken",
@@ -94,18 +94,34 @@ REMINDER_ACKS = {
 }
 GREETING_GESTURE_ACTS = frozenset({"greeting.morning", "greeting.afternoon", "greeting.evening"})
 # Intents that change the subject: they are handled as new requests even while a question is open.
-NEW_SUBJECT = frozenset({IntentLabel.CALL_FAMILY, IntentLabel.FEELING_LONELY, IntentLabel.FEELING_UNWELL,
-                         IntentLabel.FAREWELL})
+# ask_time is answered and the open question stays open.
+NEW_SUBJECT = frozenset({NluIntent.CALL_FAMILY, NluIntent.FEELING_LOW, NluIntent.GOODBYE, NluIntent.ASK_TIME})
+EXPECTED_ANSWERS = {
+    Awaiting.REMINDER: (NluIntent.MED_TAKEN, NluIntent.MED_DECLINED, NluIntent.YES, NluIntent.NO),
+    Awaiting.WELLBEING: (NluIntent.FEELING_GOOD, NluIntent.FEELING_LOW),
+    Awaiting.CALL_CONFIRM: (NluIntent.YES, NluIntent.NO),
+    Awaiting.OFFER_CALL: (NluIntent.YES, NluIntent.NO),
+    Awaiting.TOPIC: (NluIntent.YES, NluIntent.NO, NluIntent.CHAT),
+    Awaiting.COMMAND_CONFIRM: (NluIntent.YES, NluIntent.NO),
+}
+"""Answers a recogniser may listen for first (a context grammar); CONTACT_CHOICE: names, so none."""
 CONFIRM_ACTS = {Answer.TAKEN: "confirm.med_taken", Answer.DECLINED: "confirm.med_declined"}
+
+
+def reminder_answer(understanding: NluResult) -> Answer | None:
+    """The answer to a medication reminder, if the utterance is one ("later" wins over taken/declined)."""
+    if understanding.slots.get(WHEN_SLOT) == LATER:
+        return Answer.LATER
+    return REMINDER_ANSWERS.get(understanding.intent)
 
 
 class DialogueManager:
     """Runs every resident's conversation; each `on_*` call returns the effects to carry out, in order."""
 
-    def __init__(self, home: Home, phrases: PhraseBank, classifier: IntentClassifier,
+    def __init__(self, home: Home, phrases: PhraseBank, understander: Understander,
                  policy: DialoguePolicy = DialoguePolicy()) -> None:
         self._phrases = phrases
-        self._classifier = classifier
+        self._understander = understander
         self._policy = policy
         self._conversations = {pid: Conversation(profile) for pid, profile in home.residents.items()}
 
@@ -132,8 +148,12 @@ class DialogueManager:
             conv.stopped_speaking_at = now
 
     def on_speech(self, person_id: str, text: str, locale: str, heard_at: dt.datetime,
-                  now: dt.datetime, constrained: bool = False) -> list[Effect]:
-        """`constrained`: decoded against a command grammar, so safety and care commands are confirmed."""
+                  now: dt.datetime, constrained: bool = False, understanding: NluResult | None = None) -> list[Effect]:
+        """`constrained`: decoded against a command grammar, so safety and care commands are confirmed.
+
+        `understanding`: what `text` means if the caller already asked the model (a node does, off its
+        executor); else the manager asks its own understander.
+        """
         conv, effects = self._conversation(person_id), Effects()
         conv.stopped_speaking_at, conv.last_words_at = None, now
         self._start_session(conv, now, "spoke", effects)
@@ -143,22 +163,29 @@ class DialogueManager:
             self._say(conv, "clarify.not_understood", now, effects, latency)
             self._keep_waiting(conv, now)
             return effects.items
-        understanding = self._classifier.classify(text, conv.profile.language)
+        if understanding is None:
+            understanding = self.understand(person_id, text)
+        conv.weak_turns = conv.weak_turns + 1 if self._weak(understanding) else 0
         effects.add(Understood(person_id, conv.session_id, text, locale, understanding, heard_at))
         if self._confirmation_answered(conv, understanding, now, latency, effects):
             pass
-        elif understanding.intent is IntentLabel.NEED_HELP and constrained:
+        elif understanding.intent is NluIntent.NEED_HELP and constrained:
             self._confirm_command(conv, "confirm.help", understanding, now, latency, effects)
-        elif understanding.intent is IntentLabel.NEED_HELP:
+        elif understanding.intent is NluIntent.NEED_HELP:
             self._help(conv, understanding, now, latency, effects)
-        elif understanding.intent is IntentLabel.STOP:
+        elif understanding.intent is NluIntent.STOP:
             self._stop(conv, now, latency, effects)
-        elif understanding.intent is IntentLabel.REPEAT and conv.last_spoken is not None:
+        elif understanding.intent is NluIntent.REPEAT and conv.last_spoken is not None:
             self._repeat(conv, now, latency, effects)
         elif not self._answer_pending(conv, understanding, text, now, latency, effects, constrained):
             self._new_subject(conv, understanding, text, now, latency, effects)
         self._mention_unanswered(conv, now, effects)
         return effects.items
+
+    def understand(self, person_id: str, text: str) -> NluResult:
+        """What `text` means from this resident (their language first, their contacts for names)."""
+        profile = self._conversation(person_id).profile
+        return self._understander.understand(text, profile.language, profile.contacts)
 
     def on_reminder_due(self, reminder_id: str, person_id: str, medication: str, dose: str, attempt: int,
                         now: dt.datetime) -> list[Effect]:
@@ -231,6 +258,27 @@ class DialogueManager:
     def residents(self) -> list[str]:
         return list(self._conversations)
 
+    def update_profiles(self, home: Home) -> None:
+        """Edited profiles count from the next sentence on; conversations under way carry on. A resident
+        no longer in `home` is forgotten (their words are ignored from now on)."""
+        for person_id in set(self._conversations) - set(home.residents):
+            del self._conversations[person_id]
+        for person_id, profile in home.residents.items():
+            conversation = self._conversations.setdefault(person_id, Conversation(profile))
+            conversation.profile = profile
+
+    @property
+    def policy(self) -> DialoguePolicy:
+        return self._policy
+
+    def locale_of(self, person_id: str) -> str:
+        return self._conversation(person_id).profile.locale
+
+    def expected_answers(self, person_id: str) -> tuple[NluIntent, ...]:
+        """What the resident will likely say to the open question (none open: nothing in particular)."""
+        pending = self._conversation(person_id).pending
+        return EXPECTED_ANSWERS.get(pending.awaiting, ()) if pending is not None else ()
+
     def _fill_slow_wait(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
         """A short filler ("Let me see...") when recognising the person's words takes longer than usual."""
         since = conv.stopped_speaking_at
@@ -244,7 +292,7 @@ class DialogueManager:
 
     def _time_out(self, conv: Conversation, pending: Pending, now: dt.datetime, effects: Effects) -> None:
         if pending.awaiting is Awaiting.COMMAND_CONFIRM and pending.command is not None \
-                and pending.command.intent is IntentLabel.NEED_HELP:
+                and pending.command.intent is NluIntent.NEED_HELP:
             self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST,
                         "Resident may have asked for help (heard through a command grammar, not confirmed)",
                         pending.command, now, effects)
@@ -254,14 +302,14 @@ class DialogueManager:
             effects.add(ReportReminderAnswer(reminder_id, conv.profile.person_id, Answer.NO_ANSWER, 0.0))
 
     # ---- confirming what a command grammar heard ----------------------------------------------
-    def _confirm_command(self, conv: Conversation, act: str, command: Understanding, now: dt.datetime,
+    def _confirm_command(self, conv: Conversation, act: str, command: NluResult, now: dt.datetime,
                          latency: float, effects: Effects, resumes: Pending | None = None) -> None:
         self._say(conv, act, now, effects, latency)
         conv.pending = Pending(Awaiting.COMMAND_CONFIRM, now, reminder_id=resumes.reminder_id if resumes else "",
                                command=command, resumes=resumes)
         self._keep_waiting(conv, now)
 
-    def _confirmation_answered(self, conv: Conversation, understanding: Understanding, now: dt.datetime,
+    def _confirmation_answered(self, conv: Conversation, understanding: NluResult, now: dt.datetime,
                                latency: float, effects: Effects) -> bool:
         pending = conv.pending
         if pending is None or pending.awaiting is not Awaiting.COMMAND_CONFIRM or pending.command is None:
@@ -269,7 +317,7 @@ class DialogueManager:
         if understanding.intent in YES_LIKE or understanding.intent is pending.command.intent:
             conv.pending = None
             self._carry_out(conv, pending, now, latency, effects)
-        elif understanding.intent is IntentLabel.NO:
+        elif understanding.intent is NluIntent.NO:
             conv.pending = pending.resumes
             self._say(conv, "clarify.not_understood", now, effects, latency)
             self._keep_waiting(conv, now)
@@ -282,23 +330,23 @@ class DialogueManager:
                    effects: Effects) -> None:
         command = confirmed.command
         assert command is not None
-        if command.intent is IntentLabel.NEED_HELP:
+        if command.intent is NluIntent.NEED_HELP:
             self._help(conv, command, now, latency, effects)
         elif confirmed.resumes is not None:
-            self._record_reminder_answer(conv, confirmed.resumes, REMINDER_ANSWERS[command.intent], command,
-                                         now, latency, effects)
+            self._record_reminder_answer(conv, confirmed.resumes, reminder_answer(command) or Answer.UNCLEAR,
+                                         command, now, latency, effects)
 
     def _keep_waiting(self, conv: Conversation, now: dt.datetime) -> None:
         """The robot has (re)asked its question: the wait for the answer starts again now."""
         pending = conv.pending
         if pending is None:
             return
-        help_unconfirmed = pending.command is not None and pending.command.intent is IntentLabel.NEED_HELP
+        help_unconfirmed = pending.command is not None and pending.command.intent is NluIntent.NEED_HELP
         wait_s = self._policy.confirm_timeout_s if help_unconfirmed else self._policy.answer_timeout_s
         conv.pending = replace(pending, deadline=now + dt.timedelta(seconds=wait_s))
 
     # ---- answering what the robot asked -------------------------------------------------------
-    def _answer_pending(self, conv: Conversation, understanding: Understanding, text: str, now: dt.datetime,
+    def _answer_pending(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
                         latency: float, effects: Effects, constrained: bool = False) -> bool:
         pending, intent = conv.pending, understanding.intent
         if pending is None or intent in NEW_SUBJECT:
@@ -308,25 +356,25 @@ class DialogueManager:
             return self._answer_reminder(conv, pending, understanding, now, latency, effects, constrained)
         if pending.awaiting in (Awaiting.CALL_CONFIRM, Awaiting.OFFER_CALL) and intent in YES_LIKE:
             self._place_call(conv, pending.contacts[0], now, latency, effects)
-        elif pending.awaiting is Awaiting.CALL_CONFIRM and intent is IntentLabel.NO:
+        elif pending.awaiting is Awaiting.CALL_CONFIRM and intent is NluIntent.NO:
             self._say(conv, "call.declined_ok", now, effects, latency)
         elif pending.awaiting is Awaiting.CONTACT_CHOICE:
             self._choose_contact(conv, pending, text, now, latency, effects)
-        elif pending.awaiting is Awaiting.WELLBEING and intent is IntentLabel.FEELING_GOOD:
+        elif pending.awaiting is Awaiting.WELLBEING and intent is NluIntent.FEELING_GOOD:
             self._say(conv, "wellbeing.glad", now, effects, latency)
             self._offer_topic(conv, now, effects)
-        elif pending.awaiting is Awaiting.TOPIC and intent in YES_LIKE | {IntentLabel.SMALL_TALK}:
+        elif pending.awaiting is Awaiting.TOPIC and intent in YES_LIKE | {NluIntent.CHAT}:
             self._say(conv, "smalltalk.ask_more", now, effects, latency,
                       topic=self._phrases.topic(conv.profile.language, pending.topic))
-        elif pending.awaiting in (Awaiting.TOPIC, Awaiting.OFFER_CALL) and intent is IntentLabel.NO:
+        elif pending.awaiting in (Awaiting.TOPIC, Awaiting.OFFER_CALL) and intent is NluIntent.NO:
             self._say(conv, "smalltalk.ack", now, effects, latency)
         else:
             return False
         return True
 
-    def _answer_reminder(self, conv: Conversation, pending: Pending, understanding: Understanding,
+    def _answer_reminder(self, conv: Conversation, pending: Pending, understanding: NluResult,
                          now: dt.datetime, latency: float, effects: Effects, constrained: bool) -> bool:
-        answer = REMINDER_ANSWERS.get(understanding.intent)
+        answer = reminder_answer(understanding)
         if answer is None and not pending.clarified:
             self._say(conv, "clarify.pardon", now, effects, latency)
             conv.pending = replace(pending, clarified=True, deadline=self._deadline(now))
@@ -338,7 +386,7 @@ class DialogueManager:
         return True
 
     def _record_reminder_answer(self, conv: Conversation, pending: Pending, answer: Answer,
-                                understanding: Understanding, now: dt.datetime, latency: float,
+                                understanding: NluResult, now: dt.datetime, latency: float,
                                 effects: Effects) -> None:
         effects.add(ReportReminderAnswer(pending.reminder_id, conv.profile.person_id, answer,
                                          understanding.confidence))
@@ -356,28 +404,52 @@ class DialogueManager:
             self._say(conv, "call.declined_ok", now, effects, latency)
 
     # ---- new subjects -------------------------------------------------------------------------
-    def _new_subject(self, conv: Conversation, understanding: Understanding, text: str, now: dt.datetime,
+    def _new_subject(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
                      latency: float, effects: Effects) -> None:
         intent = understanding.intent
-        if intent is IntentLabel.CALL_FAMILY:
+        if self._weak(understanding):
+            self._ask_again(conv, now, latency, effects)
+        elif intent is NluIntent.CALL_FAMILY:
             self._request_call(conv, text, understanding.slots.get("relation"), now, latency, effects)
-        elif intent is IntentLabel.FEELING_LONELY:
-            self._comfort(conv, now, latency, effects)
-        elif intent is IntentLabel.FEELING_UNWELL:
+        elif intent is NluIntent.FEELING_LOW and understanding.slots.get(FEELING_SLOT) == UNWELL:
             self._unwell(conv, understanding, now, latency, effects)
-        elif intent is IntentLabel.FEELING_GOOD:
+        elif intent is NluIntent.FEELING_LOW:
+            self._comfort(conv, now, latency, effects)
+        elif intent is NluIntent.FEELING_GOOD:
             self._say(conv, "wellbeing.glad", now, effects, latency)
-        elif intent is IntentLabel.GREETING and not conv.greeted:
+        elif intent is NluIntent.ASK_TIME:
+            self._say(conv, "time.tell", now, effects, latency, time=self._local_time(conv, now))
+        elif intent is NluIntent.CHAT:
+            self._chat(conv, understanding.slots.get("topic", ""), now, latency, effects)
+        elif intent is NluIntent.GREET and not conv.greeted:
             self._say(conv, self._greeting_act(conv, now), now, effects, latency)
-        elif intent is IntentLabel.GREETING:
-            return  # greeted already in this session: answering greetings with greetings never ends
-        elif intent is IntentLabel.FAREWELL and not self._just_said_farewell(conv):
+        elif intent is NluIntent.GOODBYE and not self._just_said_farewell(conv):
             self._say(conv, "farewell", now, effects, latency)
             self._end_session(conv, now, "farewell", effects)
-        elif intent is IntentLabel.FAREWELL:
+        elif intent is NluIntent.GOODBYE:
             self._end_session(conv, now, "farewell", effects)   # goodbyes answered with goodbyes never end
-        elif understanding.confidence < self._policy.min_confidence and intent is not IntentLabel.SMALL_TALK:
+        elif intent is not NluIntent.GREET:   # greetings answered with greetings never end either
+            self._say(conv, "smalltalk.ack", now, effects, latency)
+
+    def _weak(self, understanding: NluResult) -> bool:
+        """Not understood well enough to act on (a vague chat line is still chat: the robot just listens)."""
+        return understanding.intent is NluIntent.OTHER or (
+            understanding.confidence < self._policy.min_confidence and understanding.intent is not NluIntent.CHAT)
+
+    def _ask_again(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
+        """Not understood: "pardon?" first; twice in a row, offer what the robot can do instead."""
+        if conv.weak_turns < 2:
             self._say(conv, "clarify.pardon", now, effects, latency)
+            return
+        conv.weak_turns = 0
+        self._say(conv, "clarify.offer_choices", now, effects, latency)
+
+    def _chat(self, conv: Conversation, topic: str, now: dt.datetime, latency: float, effects: Effects) -> None:
+        """The resident brought a topic up: follow them, even onto a topic the robot would not raise itself."""
+        if topic and self._phrases.knows_topic(conv.profile.language, topic):
+            conv.offered_topics.add(topic)
+            self._say(conv, "smalltalk.ask_more", now, effects, latency,
+                      topic=self._phrases.topic(conv.profile.language, topic))
         else:
             self._say(conv, "smalltalk.ack", now, effects, latency)
 
@@ -428,7 +500,7 @@ class DialogueManager:
                   relation=self._phrases.relation(conv.profile.language, contact.relation))
         self._await(conv, Awaiting.OFFER_CALL, now, contacts=(contact,))
 
-    def _unwell(self, conv: Conversation, understanding: Understanding, now: dt.datetime, latency: float,
+    def _unwell(self, conv: Conversation, understanding: NluResult, now: dt.datetime, latency: float,
                 effects: Effects) -> None:
         self._say(conv, "wellbeing.unwell_staff", now, effects, latency)
         self._alert(conv, Severity.WARNING, AlertCategory.WELLBEING, "Resident says they feel unwell",
@@ -447,14 +519,14 @@ class DialogueManager:
         self._await(conv, Awaiting.TOPIC, now, topic=topic)
 
     # ---- safety and control -------------------------------------------------------------------
-    def _help(self, conv: Conversation, understanding: Understanding, now: dt.datetime, latency: float,
+    def _help(self, conv: Conversation, understanding: NluResult, now: dt.datetime, latency: float,
               effects: Effects) -> None:
         self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST, "Resident asked for help",
                     understanding, now, effects)
         self._say(conv, "help.reassure", now, effects, latency)
 
     def _alert(self, conv: Conversation, severity: Severity, category: AlertCategory, summary: str,
-               understanding: Understanding, now: dt.datetime, effects: Effects) -> None:
+               understanding: NluResult, now: dt.datetime, effects: Effects) -> None:
         person_id = conv.profile.person_id
         alert = StaffAlert(
             alert_id=f"{category.value}/{person_id}/{now.strftime('%Y%m%dT%H%M%S.%f')}",
@@ -530,6 +602,9 @@ class DialogueManager:
     @staticmethod
     def _just_said_farewell(conv: Conversation) -> bool:
         return conv.last_spoken is not None and conv.last_spoken.act == "farewell"
+
+    def _local_time(self, conv: Conversation, now: dt.datetime) -> str:
+        return self._phrases.clock_time(conv.profile.language, now.astimezone(ZoneInfo(conv.profile.timezone)).time())
 
     @staticmethod
     def _greeting_act(conv: Conversation, now: dt.datetime) -> str:

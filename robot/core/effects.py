@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from robot.core.alerts import StaffAlert
-from robot.core.intents import Understanding
 from robot.core.medication import Answer
+from robot.core.nlu import NluResult
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Understood:
     session_id: str
     text: str
     locale: str
-    understanding: Understanding
+    understanding: NluResult
     heard_at: dt.datetime
 
 

@@ -12,13 +12,17 @@ sentences it holds the more it confuses them and the slower it decodes. Measured
 
 Sentences are normalised the way recognisers write text: lower case, no punctuation (apostrophes kept:
 "can't" is one dictionary word).
+
+A context grammar is the small grammar for the answer to one question (`context_phrases`): the exemplar
+sentences of the answers the dialogue expects plus every help and stop sentence, so a resident who asks for
+help instead of answering is still heard. Fewer sentences leave the decoder fewer wrong ones to choose.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from robot.core.intents import SAFETY_INTENTS, IntentLabel, LanguageLexicon
 from robot.core.profile import Contact
@@ -28,6 +32,9 @@ COMMON_CALL_REQUESTS = 3         # "call my", "ring my", "phone my" ...
 COMMON_WORDS_PER_RELATION = 2    # "daughter", "my girl" / 딸, 딸한테
 
 # Languages that put the person before the verb ("딸에게 전화해 주세요", "娘に電話して"), ISO 639-1.
+# Intents a context grammar always holds, whatever the question (robot.core.nlu.NluIntent values).
+ALWAYS_HEARD = ("need_help", "stop")
+
 OBJECT_BEFORE_VERB = frozenset({"ja", "ko", "hi", "pa", "ur", "bn", "ta", "tr", "fa"})
 _NOT_WORD = re.compile(r"[^\w']+")
 
@@ -42,6 +49,21 @@ def command_phrases(lexicon: LanguageLexicon, contacts: Iterable[Contact] = ()) 
     """Every intent phrase, then every call request naming one of `contacts`; no duplicates, stable order."""
     sentences = [*_intent_phrases(lexicon), *_call_requests(lexicon, tuple(contacts))]
     return tuple(dict.fromkeys(s for s in map(normalise_phrase, sentences) if s))
+
+
+def context_phrases(expected: Iterable[str], exemplars: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The sentences of the `expected` intents, then of ALWAYS_HEARD; normalised, no duplicates.
+
+    `exemplars`: intent label -> sentences (profiles/exemplars/<lang>.yaml). Raises ValueError naming an
+    expected intent the exemplars do not have (a typo in the dialogue would otherwise silently hear nothing).
+    """
+    labels = tuple(dict.fromkeys((*expected, *ALWAYS_HEARD)))
+    unknown = [label for label in labels if label not in exemplars]
+    if unknown:
+        raise ValueError(f"context grammar: no exemplars for intent(s) {', '.join(unknown)}; expected labels of "
+                         f"{', '.join(sorted(exemplars))}")
+    sentences = (normalise_phrase(sentence) for label in labels for sentence in exemplars[label])
+    return tuple(dict.fromkeys(s for s in sentences if s))
 
 
 def _intent_phrases(lexicon: LanguageLexicon) -> Iterator[str]:

@@ -5,6 +5,10 @@ time. Audio goes to the recogniser while the person speaks (pre-roll first), so 
 the pause ends. While the robot speaks nothing is decoded (the robot must not answer itself); the listener
 only watches for a barge-in: speech that stays clearly louder than the robot's own echo. After a barge-in
 the interrupting words are decoded as an ordinary utterance.
+
+After a question the listener can be told what answers to expect (`expect`): the next utterance that
+begins before the expectation runs out is decoded against that context grammar instead of the speaker's
+general phrases; its final result (words or none) uses the expectation up.
 """
 
 from __future__ import annotations
@@ -92,6 +96,13 @@ class _Utterance:
     locale: str
     recogniser: Recogniser | None
     failure: tuple[Unheard, str] = (Unheard.EMPTY, "")
+    in_context: bool = False
+
+
+@dataclass(frozen=True)
+class _Expectation:
+    phrases: tuple[str, ...]      # the context grammar
+    until_ns: int                 # utterances beginning at or after this get the general phrases again
 
 
 class ChannelListener:
@@ -114,6 +125,7 @@ class ChannelListener:
         self._utterance: _Utterance | None = None
         self._locale = ""
         self._phrases: tuple[str, ...] = ()
+        self._expectation: _Expectation | None = None
         self._robot_speaking = False
         self._barged_in = False
 
@@ -122,6 +134,11 @@ class ChannelListener:
         self._locale, self._phrases = locale, tuple(phrases)
         if end_of_speech_s is not None:
             self._endpointer.set_end_of_speech(end_of_speech_s)
+
+    def expect(self, phrases: tuple[str, ...], until_ns: int) -> None:
+        """Decode the next utterance beginning before `until_ns` (stream time) against `phrases` only;
+        no phrases: back to the general ones at once."""
+        self._expectation = _Expectation(tuple(phrases), until_ns) if phrases else None
 
     def set_robot_speaking(self, speaking: bool, now_ns: int) -> list[ListenerEvent]:
         """The robot started or stopped talking; an utterance in progress when it starts is abandoned."""
@@ -188,10 +205,21 @@ class ChannelListener:
     def _new_utterance(self, start_ns: int) -> _Utterance:
         if not self._locale:
             return _Utterance(start_ns, "", None, (Unheard.NO_SPEAKER, "no speaker set for this channel"))
+        context = self._context_for(start_ns)
         try:
-            return _Utterance(start_ns, self._locale, self._factory.create(self._locale, self._phrases))
+            if context:   # the keyword only when needed: general-grammar factories need not know about contexts
+                recogniser = self._factory.create(self._locale, context, context=True)
+            else:
+                recogniser = self._factory.create(self._locale, self._phrases)
+            return _Utterance(start_ns, self._locale, recogniser, in_context=bool(context))
         except NoSpeechModel as missing:
             return _Utterance(start_ns, self._locale, None, (Unheard.NO_MODEL, str(missing)))
+
+    def _context_for(self, start_ns: int) -> tuple[str, ...]:
+        """The expected answers' phrases if an expectation covers an utterance beginning at `start_ns`."""
+        if self._expectation is not None and start_ns >= self._expectation.until_ns:
+            self._expectation = None
+        return self._expectation.phrases if self._expectation is not None else ()
 
     def _accept(self, frame: AudioFrame) -> list[ListenerEvent]:
         assert self._utterance is not None
@@ -207,6 +235,8 @@ class ChannelListener:
         if self._on_speech_ended is not None:
             self._on_speech_ended(ended)
         final = recogniser.finish() if recogniser is not None else None
+        if utterance.in_context:   # one answer per question: the next utterance is heard in general again
+            self._expectation = None
         if recogniser is None or final is None or not final.text.strip():
             reason, detail = utterance.failure
             return [NotUnderstood(reason, detail or "the recogniser found no words", utterance.locale,

@@ -16,7 +16,7 @@ from typing import Protocol, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from robot.core.alerts import AlertCategory, Severity, StaffAlert
-from robot.core.profile import Medication, ResidentProfile, TimeWindow
+from robot.core.profile import DOSE_EVENTS, Medication, ResidentProfile, Routine, TimeWindow
 
 UTC = dt.timezone.utc
 
@@ -193,10 +193,79 @@ def _end_of_gap(wall: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.fromtimestamp(after, UTC)
 
 
-def _taken_on(medication: Medication, day: dt.date) -> bool:
-    return (day.weekday() in medication.weekdays
-            and (medication.start is None or medication.start <= day)
-            and (medication.end is None or day <= medication.end))
+@dataclass(frozen=True)
+class DoseTime:
+    """When in the day a dose is due: a local clock time, or a routine event shifted by minutes.
+
+    `offset_minutes` < 0 is before the event ("30 min before breakfast"), > 0 after it.
+    """
+
+    clock: dt.time | None = None
+    event: str | None = None
+    offset_minutes: int = 0
+
+    def __post_init__(self) -> None:
+        if (self.clock is None) == (self.event is None):
+            raise ValueError(f"a dose time is a clock time or a routine event, not both or neither: {self!r}")
+        if self.event is not None and self.event not in DOSE_EVENTS:
+            raise ValueError(f"expected a routine event ({', '.join(DOSE_EVENTS)}), got {self.event!r}")
+        if self.clock is not None and self.offset_minutes:
+            raise ValueError(f"an offset needs a routine event, not the clock time {self.clock:%H:%M}")
+
+    def resolve(self, routine: Routine) -> tuple[dt.time, ...]:
+        """Local clock times on the routine; ValueError when the offset leaves the day."""
+        if self.clock is not None:
+            return (self.clock,)
+        assert self.event is not None
+        return tuple(self._shift(time) for time in routine.times_of(self.event))
+
+    def _shift(self, time: dt.time) -> dt.time:
+        minute = time.hour * 60 + time.minute + self.offset_minutes
+        if not 0 <= minute < 24 * 60:
+            raise ValueError(f"{self} ({time:%H:%M} on the routine) falls outside the day")
+        return dt.time(minute // 60, minute % 60)
+
+    def __str__(self) -> str:
+        if self.clock is not None:
+            return f"{self.clock:%H:%M}"
+        if not self.offset_minutes:
+            return str(self.event)
+        side = "before" if self.offset_minutes < 0 else "after"
+        return f"{abs(self.offset_minutes)} min {side} {self.event}"
+
+
+def resolve_dose_times(at: Sequence[DoseTime], routine: Routine) -> tuple[dt.time, ...]:
+    """The local times of `at` on `routine`, ascending; ValueError for a time outside the day or twice."""
+    seen: dict[dt.time, DoseTime] = {}
+    for dose_time in at:
+        for time in dose_time.resolve(routine):
+            if time in seen:
+                raise ValueError(f"{dose_time} and {seen[time]} are both at {time:%H:%M}: give each dose time once")
+            seen[time] = dose_time
+    return tuple(sorted(seen))
+
+
+@dataclass(frozen=True)
+class MedicationEntry:
+    """A medication as written in a profile or imported, before its times are resolved on a routine."""
+
+    medication_id: str
+    name: str
+    dose: str
+    at: tuple[DoseTime, ...]
+    weekdays: frozenset[int] = frozenset(range(7))   # Monday = 0
+    with_food: bool = False
+    start: dt.date | None = None
+    end: dt.date | None = None
+    every_days: int = 1
+    source: str = ""
+
+    def resolve(self, routine: Routine) -> Medication:
+        """The schedule on this routine; ValueError as resolve_dose_times or Medication raise it."""
+        return Medication(
+            medication_id=self.medication_id, name=self.name, dose=self.dose,
+            times=resolve_dose_times(self.at, routine), weekdays=self.weekdays, with_food=self.with_food,
+            start=self.start, end=self.end, every_days=self.every_days, source=self.source)
 
 
 def doses_due(profile: ResidentProfile, day: dt.date) -> list[Dose]:
@@ -206,7 +275,7 @@ def doses_due(profile: ResidentProfile, day: dt.date) -> list[Dose]:
         Dose(reminder_id=f"{profile.person_id}/{medication.medication_id}/{day.isoformat()}T{time:%H:%M}",
              person_id=profile.person_id, medication_id=medication.medication_id, medication=medication.name,
              dose=medication.dose, due=local_to_utc(day, time, zone))
-        for medication in profile.medications if _taken_on(medication, day)
+        for medication in profile.medications if medication.taken_on(day)
         for time in medication.times
     ]
     return sorted(doses, key=lambda dose: (dose.due, dose.reminder_id))

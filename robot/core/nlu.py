@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from robot.core.intents import normalise, occurs
 from robot.core.profile import Contact
@@ -67,6 +68,23 @@ class NluResult:
     urgent_phrase: str = ""
 
 
+class Understander(Protocol):
+    """What the dialogue needs from an understanding model (robot/adapters/embedding_nlu.py, or the lexical
+    phrase matcher in robot/core/intents.py)."""
+
+    def understand(self, text: str, language: str | None = None, contacts: Sequence[Contact] = ()) -> NluResult:
+        """`language`: ISO 639-1 code or locale of the speaker; `contacts`: the people they may name."""
+        ...
+
+
+# Refinements the fixed label set cannot carry, as slots: "later" answers (med_declined, no or other with a
+# "later" phrase: snooze, don't record a refusal) and feeling unwell (feeling_low with an unwell phrase or a
+# pain-like mood: tell staff, don't only comfort).
+WHEN_SLOT, LATER = "when", "later"
+FEELING_SLOT, UNWELL = "feeling", "unwell"
+_NOT_LATER = frozenset({"greet", "goodbye", "need_help", "med_taken"})
+
+
 @dataclass(frozen=True)
 class Neighbour:
     """One exemplar near the utterance: its intent and cosine similarity."""
@@ -94,6 +112,8 @@ class LanguageCues:
     relations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     spaced: bool = True          # False: words are not separated by spaces (ja), match anywhere
+    later: tuple[str, ...] = ()  # "not yet", "after lunch": an answer that asks to be reminded later
+    unwell: tuple[str, ...] = () # "dizzy", "headache": feeling ill rather than feeling low
 
 
 def vote(neighbours: Sequence[Neighbour], policy: VotePolicy = VotePolicy()) -> tuple[NluIntent, float]:
@@ -182,4 +202,16 @@ def understand(text: str, neighbours: Sequence[Neighbour], cues: Sequence[Langua
         return NluResult(text, NluIntent.NEED_HELP, URGENT_CONFIDENCE, {}, mood, urgent)
     intent, confidence = vote(neighbours, policy)
     slots = next((found for c in cues if (found := extract_slots(intent, text, c, contacts))), {})
+    if cues:
+        slots.update(refinements(intent, text, cues[0], mood))
     return NluResult(text, intent, confidence, slots, mood)
+
+
+def refinements(intent: NluIntent, text: str, cues: LanguageCues, mood: Mood = NEUTRAL_MOOD) -> dict[str, str]:
+    """Slots that refine the label (see WHEN_SLOT, FEELING_SLOT), from the speaker's own language's cues."""
+    slots = {}
+    if intent.value not in _NOT_LATER and find_phrase(text, cues.later, cues.spaced):
+        slots[WHEN_SLOT] = LATER
+    if intent is NluIntent.FEELING_LOW and (mood.emotion == "pain" or find_phrase(text, cues.unwell, cues.spaced)):
+        slots[FEELING_SLOT] = UNWELL
+    return slots

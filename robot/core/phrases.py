@@ -6,6 +6,7 @@ phrasing twice in a row. Templates use str.format braces with plain slot names o
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,12 @@ class LanguagePhrases:
     words: Mapping[str, str]          # "or", "list_separator"
 
 
-REQUIRED_WORDS = frozenset({"or", "list_separator"})
+REQUIRED_WORDS = frozenset({"or", "list_separator", "time_pattern"})
+# Slots of the `time_pattern` words: hour (24 h, 12 h), minutes (two digits, plain), and the language's words
+# for am/pm and for the part of the day, looked up in `words` ("am", "pm", "morning", ...).
+TIME_SLOTS = frozenset({"h24", "h12", "mm", "m", "ampm", "daypart"})
+OPTIONAL_WORDS = frozenset({"time_pattern_hour", "am", "pm", "morning", "afternoon", "evening", "night"})
+_DAYPARTS = ((5, "night"), (12, "morning"), (18, "afternoon"), (22, "evening"), (24, "night"))
 
 
 def template_slots(template: str) -> frozenset[str]:
@@ -88,6 +94,20 @@ class PhraseBank:
         if len(items) < 2:
             return "".join(items)
         return f"{words['list_separator'].join(items[:-1])} {words['or']} {items[-1]}"
+
+    def knows_topic(self, language: str, topic_id: str) -> bool:
+        return topic_id in self.bank(language).topics
+
+    def clock_time(self, language: str, moment: dt.time) -> str:
+        """A clock time the way the language says it ("8:05 in the morning", "ごぜん 8じ 5ふん")."""
+        words = self.bank(language).words
+        on_the_hour = moment.minute == 0 and "time_pattern_hour" in words
+        pattern = words["time_pattern_hour" if on_the_hour else "time_pattern"]
+        daypart = next(name for limit, name in _DAYPARTS if moment.hour < limit)
+        values = {"h24": str(moment.hour), "h12": str(moment.hour % 12 or 12), "mm": f"{moment.minute:02d}",
+                  "m": str(moment.minute), "ampm": words.get("am" if moment.hour < 12 else "pm", ""),
+                  "daypart": words.get(daypart, "")}
+        return pattern.format_map(values).strip()
 
     def _variants(self, language: str, act: str) -> tuple[str, ...]:
         if act not in ACTS:

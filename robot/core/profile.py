@@ -166,8 +166,47 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Routine:
+    """A resident's day: the local time of each routine event that dose times may follow.
+
+    The defaults are the home's routine, the one place they are written down; a resident file's
+    `routine:` overrides single events. "supper" is another name for dinner, "meals" means breakfast,
+    lunch and dinner. Night doses default to bedtime: the robot never wakes anyone for a reminder.
+    """
+
+    wake: dt.time = dt.time(7, 0)
+    morning: dt.time = dt.time(8, 0)
+    breakfast: dt.time = dt.time(8, 0)
+    noon: dt.time = dt.time(12, 0)
+    lunch: dt.time = dt.time(12, 30)
+    afternoon: dt.time = dt.time(15, 0)
+    dinner: dt.time = dt.time(17, 30)
+    evening: dt.time = dt.time(19, 0)
+    bedtime: dt.time = dt.time(21, 0)
+    night: dt.time = dt.time(21, 0)
+
+    def times_of(self, event: str) -> tuple[dt.time, ...]:
+        """The local times of `event` (three for "meals"); raises ValueError for an unknown event."""
+        names = MEALS if event == "meals" else (EVENT_ALIASES.get(event, event),)
+        if any(name not in ROUTINE_EVENTS for name in names):
+            raise ValueError(f"expected a routine event ({', '.join(DOSE_EVENTS)}), got {event!r}")
+        return tuple(getattr(self, name) for name in names)
+
+
+ROUTINE_EVENTS = tuple(name for name in Routine.__dataclass_fields__)
+MEALS = ("breakfast", "lunch", "dinner")
+EVENT_ALIASES = {"supper": "dinner"}
+DOSE_EVENTS = (*ROUTINE_EVENTS, *EVENT_ALIASES, "meals")   # every event name a dose time may follow
+
+
+@dataclass(frozen=True)
 class Medication:
-    """A medication schedule entry: which dose at which local times on which weekdays."""
+    """A medication schedule entry: which dose at which local times on which days.
+
+    `times` are local clock times, with routine events already resolved (ascending, each once).
+    `every_days` > 1 means every n-th day counted from `start` (which it then requires).
+    `source` names where the entry came from, e.g. "fhir:MedicationRequest/mr-1"; empty when typed by staff.
+    """
 
     medication_id: str
     name: str
@@ -177,6 +216,21 @@ class Medication:
     with_food: bool = False
     start: dt.date | None = None
     end: dt.date | None = None
+    every_days: int = 1
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.every_days < 1:
+            raise ValueError(f"medication {self.medication_id!r}: every_days must be >= 1, got {self.every_days}")
+        if self.every_days > 1 and self.start is None:
+            raise ValueError(f"medication {self.medication_id!r}: every {self.every_days} days needs a start date")
+
+    def taken_on(self, day: dt.date) -> bool:
+        """Whether any dose falls on the local `day` (weekday, start/end dates, every n-th day)."""
+        return (day.weekday() in self.weekdays
+                and (self.start is None or self.start <= day)
+                and (self.end is None or day <= self.end)
+                and (self.start is None or (day - self.start).days % self.every_days == 0))
 
 
 @dataclass(frozen=True)

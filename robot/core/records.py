@@ -61,6 +61,8 @@ class TurnRecord(_Event):
     mood: str
     latency_s: float
     locale: str
+    mood_valence: float = 0.0
+    """-1 (very negative) .. 1 (very positive); 0 when unknown or a robot turn."""
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,27 @@
 Hears /humans/voices/<id>/speech and /humans/persons/<id>/engagement_status for each resident of the
 home, and /medication/reminders. Speaks through the Say action (one utterance at a time, in order),
 places calls through the PlaceCall action, and publishes intents, turns, sessions, reminder answers,
-staff alerts and its own deadlines (unanswered-question timeouts) for the simulated clock.
+staff alerts, what it expects each resident to answer (/dialogue/expected_answers, for context grammars),
+whether it is working out what someone said (/dialogue/thinking: a robot may show it; a simulated clock
+slows to wall-clock speed meanwhile) and its own deadlines (unanswered-question timeouts) for the simulated clock.
+
+Understanding runs on a worker thread (the sentence encoder takes 20-60 ms per utterance on a robot's CPU),
+one utterance at a time in arrival order; the result comes back to the executor through a guard condition,
+so the node keeps serving its timers and actions meanwhile. The model loads before the node announces
+itself on /schedule/deadlines: a simulated clock waits for that announcement.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
+import queue
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future as WorkerFuture
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from rclpy.action import ActionClient
 from rclpy.action.client import ClientGoalHandle
@@ -23,14 +33,16 @@ from rclpy.task import Future
 from std_msgs.msg import Bool
 
 from carebot_interfaces.action import PlaceCall, Say
-from carebot_interfaces.msg import (Alert, Deadlines, DialogueTurn, EngagementLevel, Intent, LiveSpeech, Reminder,
-                                    ReminderResponse, SessionEvent)
+from carebot_interfaces.msg import (Alert, Deadlines, DialogueTurn, EngagementLevel, ExpectedAnswers, Intent,
+                                    LiveSpeech, Reminder, ReminderResponse, SessionEvent)
 from robot.adapters.yaml_profiles import load_phrase_bank
-from robot.adapters.yaml_understanding import load_classifier
+from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.dialogue import DialogueManager, DialoguePolicy
+from robot.core.nlu import NluIntent, NluResult, Understander
 from robot.core.effects import (CancelCall, Effect, RaiseAlert, ReportReminderAnswer, SessionChanged, Speak,
                                 StartCall, Understood)
-from robot.nodes.common import load_home_from_parameters
+from robot.adapters.profile_reload import ReloadOutcome
+from robot.nodes.common import watch_profiles
 from robot.nodes.convert import dialogue as convert
 from robot.nodes.convert.alerts import alert_to_msg
 from robot.nodes.convert.clock import to_datetime, to_stamp
@@ -44,11 +56,67 @@ LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability
 ENGAGEMENT_QOS = LATCHED
 
 
+UNDERSTANDERS = ("embedding", "lexical")
+
+
+def load_understander(kind: str, profiles_dir: Path, models_dir: str) -> Understander:
+    """The understanding model the parameter names (the embedding model is built on first use)."""
+    if kind == "lexical":
+        return load_lexical_understanding(profiles_dir / "understanding")
+    if kind != "embedding":
+        raise ValueError(f"dialogue: parameter 'understanding': expected one of {', '.join(UNDERSTANDERS)}, "
+                         f"got {kind!r}")
+    from robot.adapters.embedding_nlu import EmbeddingUnderstanding   # torch: only when asked for
+
+    return EmbeddingUnderstanding.load(profiles_dir, Path(models_dir) if models_dir else None)
+
+
+class UnderstandingWorker:
+    """Understands utterances on one worker thread; `deliver` gets each result on the executor, in order."""
+
+    def __init__(self, node: Node, understand: Callable[[str, str], NluResult],
+                 deliver: Callable[[str, LiveSpeech, NluResult | Exception], None],
+                 thinking: Callable[[bool], None]) -> None:
+        self._understand, self._deliver, self._thinking = understand, deliver, thinking
+        self._in_flight = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="understanding")
+        self._done: queue.SimpleQueue[tuple[str, LiveSpeech, WorkerFuture[NluResult]]] = queue.SimpleQueue()
+        self._wake = node.create_guard_condition(self._drain)
+
+    def submit(self, person_id: str, msg: LiveSpeech) -> None:
+        self._in_flight += 1
+        if self._in_flight == 1:
+            self._thinking(True)
+        future = self._pool.submit(self._understand, person_id, msg.final)
+        future.add_done_callback(partial(self._finished, person_id, msg))
+
+    def _finished(self, person_id: str, msg: LiveSpeech, done: WorkerFuture[NluResult]) -> None:
+        """On the worker thread: queue the result and wake the executor (triggering is thread-safe)."""
+        self._done.put((person_id, msg, done))
+        self._wake.trigger()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                person_id, msg, done = self._done.get_nowait()
+            except queue.Empty:
+                return
+            error = done.exception()
+            self._in_flight -= 1
+            self._deliver(person_id, msg, done.result() if error is None else error)
+            if self._in_flight == 0:
+                self._thinking(False)
+
+
 class DialogueNode(Node):
     def __init__(self, **node_options: Any) -> None:
         super().__init__("dialogue", **node_options)
-        home = load_home_from_parameters(self)
-        profiles_dir = self.get_parameter("profiles_dir").value
+        self._alerts = self.create_publisher(Alert, "/care/alerts", DEPTH)
+        home = watch_profiles(self, self._alerts, self._on_profiles_reloaded).current
+        profiles_dir = Path(self.get_parameter("profiles_dir").value)
         policy = DialoguePolicy(
             answer_timeout_s=declare(self, "answer_timeout_s", 45.0,
                                      "seconds to wait for an answer to a question", 5.0, 600.0),
@@ -59,33 +127,61 @@ class DialogueNode(Node):
             snooze_minutes=declare(self, "snooze_minutes", 15,
                                    "minutes until a reminder is asked again (keep equal to medication_reminder's)",
                                    1, 240))
-        self._manager = DialogueManager(home, load_phrase_bank(Path(profiles_dir)),
-                                        load_classifier(Path(profiles_dir) / "understanding"), policy)
+        kind = declare(self, "understanding", "embedding",
+                       "understanding model: embedding (multilingual sentence encoder over profiles/exemplars) "
+                       "or lexical (curated phrases only, no model)", read_only=True)
+        models_dir = declare(self, "models_dir", "", "folder of local models (empty: $CAREBOT_MODELS_DIR or "
+                             "~/.local/share/carebot/models)", read_only=True)
+        self._fallback = load_lexical_understanding(profiles_dir / "understanding")
+        understander = self._fallback if kind == "lexical" else load_understander(kind, profiles_dir, models_dir)
+        self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy)
+        self._thinking = self.create_publisher(Bool, "/dialogue/thinking", DEPTH)
+        self._understanding = UnderstandingWorker(self, self._manager.understand, self._on_understood,
+                                                  lambda busy: self._thinking.publish(Bool(data=busy)))
         self._sessions: dict[str, str] = {}
         self._speech_queue: deque[Speak] = deque()
         self._speaking = False
         self._calls: dict[str, ClientGoalHandle] = {}
         self._last_deadline: dt.datetime | None = None
+        self._expected: dict[str, tuple[NluIntent, ...]] = {}
 
         self._intents = self.create_publisher(Intent, "/intents", DEPTH)
         self._responses = self.create_publisher(ReminderResponse, "/medication/responses", DEPTH)
-        self._alerts = self.create_publisher(Alert, "/care/alerts", DEPTH)
         self._turns = self.create_publisher(DialogueTurn, "~/turns", DEPTH)
         self._session_events = self.create_publisher(SessionEvent, "~/sessions", DEPTH)
         self._deadlines = self.create_publisher(Deadlines, "/schedule/deadlines", LATCHED)
+        self._expected_answers = self.create_publisher(ExpectedAnswers, "/dialogue/expected_answers", DEPTH)
         self._say = ActionClient(self, Say, "/tts_engine/tts")
         self._place_call = ActionClient(self, PlaceCall, "/family_call/place_call")
-        for person_id in self._manager.residents():
+        self._listening: set[str] = set()
+        self._listen_to(self._manager.residents())
+        self.create_subscription(Reminder, "/medication/reminders", self._on_reminder, DEPTH)
+        self.create_timer(0.1, self._tick)
+        self._announce_deadlines(None)   # ready: a simulated clock waits for this
+        self.get_logger().info(f"understanding: {kind}; {len(self._manager.residents())} residents")
+
+    def _listen_to(self, person_ids: list[str]) -> None:
+        """Subscribe to the speech, engagement and end-of-speech topics of residents not yet heard."""
+        for person_id in sorted(set(person_ids) - self._listening):
+            self._listening.add(person_id)
             self.create_subscription(LiveSpeech, f"/humans/voices/{topic_id(person_id)}/speech",
                                      partial(self._on_speech, person_id), DEPTH)
             self.create_subscription(EngagementLevel, f"/humans/persons/{topic_id(person_id)}/engagement_status",
                                      partial(self._on_engagement, person_id), ENGAGEMENT_QOS)
             self.create_subscription(Bool, f"/humans/voices/{topic_id(person_id)}/is_speaking",
                                      partial(self._on_is_speaking, person_id), DEPTH)
-        self.create_subscription(Reminder, "/medication/reminders", self._on_reminder, DEPTH)
-        self.create_timer(0.1, self._tick)
+
+    def _on_profiles_reloaded(self, outcome: ReloadOutcome) -> None:
+        self._manager.update_profiles(outcome.home)
+        self._listen_to(self._manager.residents())
+
+    def _serves(self, person_id: str) -> bool:
+        """Still one of this robot's residents (a profile may have been removed while the node runs)."""
+        return person_id in self._manager.residents()
 
     def destroy_node(self) -> None:
+        if hasattr(self, "_understanding"):
+            self._understanding.shutdown()
         if hasattr(self, "_say"):  # rclpy also destroys nodes whose __init__ failed
             self._say.destroy()
         if hasattr(self, "_place_call"):  # rclpy also destroys nodes whose __init__ failed
@@ -98,18 +194,32 @@ class DialogueNode(Node):
     # ---- inputs -------------------------------------------------------------------------------
     def _on_speech(self, person_id: str, msg: LiveSpeech) -> None:
         """Finals only; an empty final means someone spoke but nothing usable was recognised."""
-        if msg.incremental:
+        if msg.incremental or not self._serves(person_id):
             return
+        if not msg.final.strip():
+            self._hand_over(person_id, msg, None)
+            return
+        self._understanding.submit(person_id, msg)
+
+    def _on_understood(self, person_id: str, msg: LiveSpeech, result: NluResult | Exception) -> None:
+        if not self._serves(person_id):
+            return
+        if isinstance(result, Exception):
+            self.get_logger().error(f"understanding failed ({result!r}); using the curated phrases for this turn")
+            result = self._fallback.understand(msg.final, self._manager.locale_of(person_id))
+        self._hand_over(person_id, msg, result)
+
+    def _hand_over(self, person_id: str, msg: LiveSpeech, understanding: NluResult | None) -> None:
         self._apply(self._manager.on_speech(person_id, msg.final, msg.locale, to_datetime(msg.header.stamp),
-                                            self._now(), constrained=msg.constrained))
+                                            self._now(), constrained=msg.constrained, understanding=understanding))
 
     def _on_is_speaking(self, person_id: str, msg: Bool) -> None:
-        if not msg.data:
+        if not msg.data and self._serves(person_id):
             self._manager.on_stopped_speaking(person_id, self._now())
             self._publish_deadline()
 
     def _on_engagement(self, person_id: str, msg: EngagementLevel) -> None:
-        if msg.level in (EngagementLevel.ENGAGED, EngagementLevel.DISENGAGED):
+        if msg.level in (EngagementLevel.ENGAGED, EngagementLevel.DISENGAGED) and self._serves(person_id):
             self._apply(self._manager.on_engagement(person_id, msg.level == EngagementLevel.ENGAGED, self._now()))
 
     def _on_reminder(self, msg: Reminder) -> None:
@@ -149,6 +259,20 @@ class DialogueNode(Node):
                 self._calls[effect.person_id].cancel_goal_async()
         self._speak_next()
         self._publish_deadline()
+        self._publish_expected_answers()
+
+    def _publish_expected_answers(self) -> None:
+        """Tell recognisers what each resident is likely to say next, whenever that changes."""
+        for person_id in self._manager.residents():
+            expected = self._manager.expected_answers(person_id)
+            if expected == self._expected.get(person_id, ()):
+                continue
+            self._expected[person_id] = expected
+            msg = ExpectedAnswers(person_id=person_id, locale=self._manager.locale_of(person_id),
+                                  intents=[intent.value for intent in expected],
+                                  valid_for_s=float(self._manager.policy.answer_timeout_s))
+            msg.header.stamp = self.get_clock().now().to_msg()
+            self._expected_answers.publish(msg)
 
     def _track_session(self, change: SessionChanged) -> None:
         if change.started:
@@ -180,7 +304,8 @@ class DialogueNode(Node):
         self._speaking = False
         if future is not None and future.result().result.outcome == Say.Result.INTERRUPTED:
             self._drop_queued_speech(speak.person_id)
-        self._manager.on_spoken(speak.person_id, self._now())
+        if self._serves(speak.person_id):
+            self._manager.on_spoken(speak.person_id, self._now())
         self._speak_next()
 
     def _drop_queued_speech(self, person_id: str) -> None:
@@ -211,11 +336,13 @@ class DialogueNode(Node):
             lambda done: self._finish_call(start, done.result().result))
 
     def _on_call_feedback(self, person_id: str, feedback: PlaceCall.Impl.FeedbackMessage) -> None:
-        if feedback.feedback.state == PlaceCall.Feedback.CONNECTED:
+        if feedback.feedback.state == PlaceCall.Feedback.CONNECTED and self._serves(person_id):
             self._manager.on_call_connected(person_id)
 
     def _finish_call(self, start: StartCall, result: PlaceCall.Result | None) -> None:
         self._calls.pop(start.person_id, None)
+        if not self._serves(start.person_id):
+            return
         self._apply(self._manager.on_call_finished(start.person_id, start.contact_id, convert.call_outcome(result),
                                                    self._now()))
 
@@ -224,6 +351,9 @@ class DialogueNode(Node):
         if deadline == self._last_deadline:
             return
         self._last_deadline = deadline
+        self._announce_deadlines(deadline)
+
+    def _announce_deadlines(self, deadline: dt.datetime | None) -> None:
         msg = Deadlines(source=self.get_name(), deadlines=[to_stamp(deadline)] if deadline else [])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._deadlines.publish(msg)

@@ -2,6 +2,9 @@
 
 The telephone backend is chosen by `phone_backend`: `simulated` reaches the simulated line over
 /sim/phone_line/*; a SIP user agent comes with issue #6. Every state change is published on ~/events.
+Every `profile_poll_s` it looks for edited profiles: new contacts can be called at once, calls under way
+keep the contact they started with; an invalid edit raises a staff alert on /care/alerts and the last
+good profiles stay in force.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from rclpy.node import Node
 from rclpy.task import Future
 
 from carebot_interfaces.action import PlaceCall
-from carebot_interfaces.msg import CallEvent
+from carebot_interfaces.msg import Alert, CallEvent
 from robot.core.calls import CallOutcome
 from robot.core.profile import Contact
 from robot.core.telephony import CallProgress, CallState, LineSignal
-from robot.nodes.common import load_home_from_parameters
+from robot.nodes.common import watch_profiles
 from robot.nodes.convert.clock import to_datetime, to_stamp
 from robot.nodes.params import declare
 from robot.nodes.phone_line_topics import TopicPhoneLine
@@ -48,7 +51,8 @@ class _ActiveCall:
 class FamilyCallNode(Node):
     def __init__(self, **node_options: Any) -> None:
         super().__init__("family_call", **node_options)
-        self._home = load_home_from_parameters(self)
+        self._alerts = self.create_publisher(Alert, "/care/alerts", 50)
+        self._profiles = watch_profiles(self, self._alerts, lambda _outcome: None)   # contacts read at dial time
         backend = declare(self, "phone_backend", "simulated", "telephone backend: simulated", read_only=True)
         if backend != "simulated":
             raise ValueError(f"family_call: phone_backend {backend!r} is not available; expected 'simulated'")
@@ -73,7 +77,7 @@ class FamilyCallNode(Node):
 
     async def _place_call(self, goal_handle: ServerGoalHandle) -> PlaceCall.Result:
         goal: PlaceCall.Goal = goal_handle.request
-        resident = self._home.residents.get(goal.person_id)
+        resident = self._profiles.current.residents.get(goal.person_id)
         contact = resident.contact(goal.contact_id) if resident else None
         if contact is None:
             goal_handle.abort()

@@ -37,6 +37,13 @@ class _RobotSpeaking:
     now_ns: int
 
 
+@dataclass(frozen=True)
+class _Expecting:
+    channel: str
+    phrases: tuple[str, ...]
+    until_ns: int
+
+
 class RecogniserUsage:
     """Counts the CPU seconds recognisers spend and the audio seconds they are fed (for the ASR RTF)."""
 
@@ -77,8 +84,9 @@ class TimedRecognisers:
     def __init__(self, inner: RecogniserFactory, usage: RecogniserUsage) -> None:
         self._inner, self._usage = inner, usage
 
-    def create(self, locale: str, phrases: tuple[str, ...] = ()) -> Recogniser:
-        return _TimedRecogniser(self._inner.create(locale, phrases), self._usage)
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False) -> Recogniser:
+        inner = self._inner.create(locale, phrases, context=True) if context else self._inner.create(locale, phrases)
+        return _TimedRecogniser(inner, self._usage)
 
 
 EventHandler = Callable[[Speaker, ListenerEvent, int], None]
@@ -97,7 +105,7 @@ class HearingWorker:
         self._on_event = on_event
         self._listeners: dict[str, ChannelListener] = {}
         self._robot_speaking = _RobotSpeaking(False, 0)   # also for listeners created later
-        self._inbox: queue.Queue[AudioFrame | _RobotSpeaking | None] = queue.Queue()
+        self._inbox: queue.Queue[AudioFrame | _RobotSpeaking | _Expecting | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="hearing", daemon=True)
         self._thread.start()
 
@@ -107,6 +115,11 @@ class HearingWorker:
 
     def robot_speaking(self, speaking: bool, now_ns: int) -> None:
         self._inbox.put(_RobotSpeaking(speaking, now_ns))
+
+    def expect(self, channel: str, phrases: tuple[str, ...], until_ns: int) -> None:
+        """Any thread: the next utterance on `channel` beginning before `until_ns` (node clock) is decoded
+        against `phrases` (a context grammar); no phrases: the general grammar again."""
+        self._inbox.put(_Expecting(channel, tuple(phrases), until_ns))
 
     def close(self) -> None:
         self._inbox.put(None)
@@ -118,6 +131,9 @@ class HearingWorker:
                 self._robot_speaking = item
                 for channel, listener in self._listeners.items():
                     self._emit(channel, listener.set_robot_speaking(item.speaking, item.now_ns), time.monotonic_ns())
+            elif isinstance(item, _Expecting):
+                if item.channel in self._speakers:
+                    self._listener(item.channel).expect(item.phrases, item.until_ns)
             elif item.channel in self._speakers:
                 started = time.monotonic_ns()
                 self._emit(item.channel, self._listener(item.channel).feed(item), started)

@@ -4,6 +4,10 @@ Every 0.1 s of node time it lets the reminder tracker act on reached deadlines (
 snoozes). Reminder records are saved to the state file before anything is published (write-ahead), so a
 restarted node carries on without losing or repeating a prompt. Its next deadlines go out latched on
 /schedule/deadlines, so a fast simulated clock never steps over a dose.
+
+Every `profile_poll_s` it looks for edited profiles: a changed schedule applies to doses from then on
+(reminders already prompted carry on); an invalid edit raises a staff alert and the last good profiles
+stay in force.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from carebot_interfaces.msg import Alert, Deadlines, Reminder, ReminderResponse
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
+from robot.adapters.profile_reload import ReloadOutcome
 from robot.adapters.reminder_state import SqliteReminderStore
 from robot.core.alerts import StaffAlert
-from robot.core.medication import Changes, ReminderPolicy, ReminderTracker, local_date
-from robot.nodes.common import load_home_from_parameters
+from robot.core.medication import Changes, ReminderPolicy, ReminderState, ReminderTracker, local_date
+from robot.nodes.common import watch_profiles
 from robot.nodes.convert.alerts import alert_to_msg
 from robot.nodes.convert.clock import to_datetime
 from robot.nodes.convert.reminders import answer_from_msg, deadlines_to_msg, reminder_to_msg
@@ -40,7 +45,8 @@ class MedicationReminderNode(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("medication_reminder", **kwargs)
-        self._home = load_home_from_parameters(self)
+        self._alerts = self.create_publisher(Alert, "/care/alerts", EVENTS_QOS)
+        self._home = watch_profiles(self, self._alerts, self._on_profiles_reloaded).current
         state_file = declare(self, "state_file", str(RUNS_DIR / "medication_reminder.sqlite"),
                              "SQLite file keeping reminder states across restarts (path)", read_only=True)
         policy = ReminderPolicy(
@@ -60,7 +66,6 @@ class MedicationReminderNode(Node):
         self._published_deadlines: list[dt.datetime] | None = None
 
         self._reminders = self.create_publisher(Reminder, "/medication/reminders", EVENTS_QOS)
-        self._alerts = self.create_publisher(Alert, "/care/alerts", EVENTS_QOS)
         self._deadlines = self.create_publisher(Deadlines, "/schedule/deadlines", DEADLINES_QOS)
         self.create_subscription(ReminderResponse, "/medication/responses", self._on_response, EVENTS_QOS)
         self.create_timer(TICK_PERIOD_S, self._on_tick)
@@ -92,6 +97,22 @@ class MedicationReminderNode(Node):
                 rolled = True
         if rolled:
             self._store.delete(self._tracker.forget_before(now - KEEP_FINISHED))
+
+    def _on_profiles_reloaded(self, outcome: ReloadOutcome) -> None:
+        """Use the new schedules of changed residents from now on."""
+        now = self._now()
+        assert now is not None   # profiles are only polled while the clock runs
+        self._tracker = rescheduled(self._tracker, outcome, now)
+        self._home = outcome.home
+        for person_id in outcome.changed:
+            profile = self._home.residents.get(person_id)
+            if profile is None:
+                self._scheduled_day.pop(person_id, None)
+            else:
+                self._scheduled_day[person_id] = local_date(profile, now)
+        self.get_logger().info(f"profiles reloaded; schedules of {', '.join(sorted(outcome.changed)) or 'nobody'} "
+                               "changed")
+        self._publish_deadlines(now)
 
     def _on_response(self, msg: ReminderResponse) -> None:
         now = self._now()
@@ -127,6 +148,28 @@ class MedicationReminderNode(Node):
         if hasattr(self, "_store"):  # rclpy also destroys nodes whose __init__ failed
             self._store.close()
         super().destroy_node()
+
+
+def rescheduled(tracker: ReminderTracker, outcome: ReloadOutcome, now: dt.datetime) -> ReminderTracker:
+    """A tracker following the changed residents' new schedules from `now` on.
+
+    Reminders already acted on (prompted, snoozed, finished: persisted) stay as they are. A changed
+    resident's not-yet-prompted doses are recomputed from the new profile for their local today and
+    tomorrow; a newly added dose time that has already passed today is not prompted late.
+    """
+    changed = outcome.changed
+    known = {record.dose.reminder_id for record in tracker.records()}
+    kept = [record for record in tracker.records()
+            if record.dose.person_id not in changed or record.state is not ReminderState.SCHEDULED]
+    staged = ReminderTracker(tracker.policy, kept)
+    for person_id in changed & outcome.home.residents.keys():
+        profile = outcome.home.residents[person_id]
+        today = local_date(profile, now)
+        for day in (today, today + dt.timedelta(days=1)):
+            staged.schedule(profile, day)
+    return ReminderTracker(tracker.policy, [
+        record for record in staged.records()
+        if record.dose.reminder_id in known or record.deadline is None or record.deadline >= now])
 
 
 def main(args: Sequence[str] | None = None) -> None:

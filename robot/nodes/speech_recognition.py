@@ -6,6 +6,8 @@ simulated room, which synthesises each resident's lines in their own voice over 
 through VAD, end-of-speech detection tuned per resident and a recogniser for the resident's language
 (robot/nodes/hearing.py). In both, input is muted while the robot speaks (/robot_speaking), so the robot
 never answers itself; in audio mode a resident who talks over the robot is announced as a barge-in.
+When the dialogue asks a resident something it says which answers it expects (/dialogue/expected_answers):
+in audio mode their next utterance is decoded against a context grammar of those answers (robot/core/grammar.py).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from rclpy.publisher import Publisher
 from rclpy.time import Time
 from std_msgs.msg import Bool, String
 
-from carebot_interfaces.msg import LiveSpeech, SimulatedUtterance
+from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, SimulatedUtterance
 from robot.core.audio import Voice
 from robot.core.endpointing import EndpointSettings, SpeechEnded, SpeechStarted
+from robot.core.grammar import context_phrases
 from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings, NotUnderstood, Partial, Unheard
 from robot.core.profile import Home
 from robot.nodes.common import load_home_from_parameters
@@ -128,14 +131,18 @@ class AudioHearing:
                               "the background (keeps the VAD usable in babble)")
         self._log = TimingLog(declare(node, "timing_log", "", "JSON-lines file for `carebot bench speech`; "
                                       "empty = off", read_only=True))
+        self._use_context = declare(node, "context_grammar", True, "decode the answer to a question against the "
+                                    "answers the dialogue expects (/dialogue/expected_answers)", read_only=True)
+        self._exemplars: dict[str, dict[str, tuple[str, ...]]] = {}   # language -> intent -> sentences
         self._choice = RecogniserChoice()
         self._usage = RecogniserUsage()
-        speakers = self._speakers(home)
+        speakers = self._speakers = self._find_speakers(home)
         settings = ListenerSettings(endpoint=EndpointSettings(energy_gate=energy_gate))
         self._worker = HearingWorker(lambda: WebRtcVad(aggressiveness), TimedRecognisers(self._choice, self._usage),
                                      settings, speakers, self._on_event)
         self._references: dict[str, list[tuple[int, str]]] = {}
         self._source = self._open_source(speakers)
+        node.create_subscription(ExpectedAnswers, "/dialogue/expected_answers", self.expect, RELIABLE_DEPTH)
 
     def plays(self, utterance: SimulatedUtterance) -> bool:
         """Simulated room: play a resident's words into the microphone; False if they must go as text."""
@@ -149,6 +156,34 @@ class AudioHearing:
         self._references.setdefault(utterance.voice_id, []).append((played.voiced_start_ns, utterance.text))
         return True
 
+    def expect(self, expected: ExpectedAnswers) -> None:
+        """The dialogue asked a resident something: hear their answer against the answers it expects."""
+        speaker = self._speakers.get(expected.person_id)
+        if speaker is None or not self._use_context:
+            return
+        try:
+            phrases = context_phrases(expected.intents, self._exemplars_for(speaker)) if expected.intents else ()
+        except (OSError, ValueError) as error:   # a bad message or exemplar file must not stop the hearing
+            self._node.get_logger().error(f"{speaker.person_id}: no context grammar, general one kept: {error}")
+            return
+        asked = Time.from_msg(expected.header.stamp)
+        if asked.nanoseconds == 0:
+            asked = self._node.get_clock().now()
+        until = asked + Duration(nanoseconds=int(max(expected.valid_for_s, 0.0) * 1e9))
+        self._worker.expect(speaker.person_id, phrases, until.nanoseconds)
+
+    def _exemplars_for(self, speaker: Speaker) -> dict[str, tuple[str, ...]]:
+        """The exemplar sentences of the speaker's language by intent label, read once per language."""
+        from robot.adapters.embedding_nlu import load_exemplars
+        from robot.adapters.recognisers import language_of
+
+        language = language_of(speaker.locale)
+        if language not in self._exemplars:
+            path = Path(self._node.get_parameter("profiles_dir").value) / "exemplars" / f"{language}.yaml"
+            exemplars = load_exemplars(path)
+            self._exemplars[language] = {intent.value: sentences for intent, sentences in exemplars.intents.items()}
+        return self._exemplars[language]
+
     def robot_speaking(self, speaking: bool) -> None:
         self._worker.robot_speaking(speaking, self._node.get_clock().now().nanoseconds)
 
@@ -158,7 +193,7 @@ class AudioHearing:
         self._worker.close()
 
     # ---- set-up ----------------------------------------------------------------------------------
-    def _speakers(self, home: Home) -> dict[str, Speaker]:
+    def _find_speakers(self, home: Home) -> dict[str, Speaker]:
         """Each resident with a recogniser for their language; the others are named in the log."""
         from robot.adapters.yaml_understanding import load_lexicon
         from robot.core.grammar import command_phrases

@@ -72,7 +72,7 @@ class ClockPlan:
     """
 
     def __init__(self, start_ns: int, end_ns: int, idle_step_ns: int, active_step_ns: int, hold_ns: int,
-                 fixed_landmarks: Iterable[int] = ()) -> None:
+                 fixed_landmarks: Iterable[int] = (), thinking_step_ns: int | None = None) -> None:
         if not 0 < active_step_ns <= idle_step_ns:
             raise ValueError(f"steps: need 0 < active step ({active_step_ns} ns) <= idle step ({idle_step_ns} ns)")
         if end_ns <= start_ns:
@@ -83,6 +83,8 @@ class ClockPlan:
         self._idle_step = idle_step_ns
         self._active_step = active_step_ns
         self._hold = hold_ns
+        self._thinking_step = min(thinking_step_ns or active_step_ns, active_step_ns)
+        self.thinking = False
         self._fixed = sorted(set(fixed_landmarks))
         self._deadlines: dict[str, list[int]] = {}
         self._active_until = start_ns
@@ -107,6 +109,13 @@ class ClockPlan:
             self.speaking = speaking
             self.mark_activity()
 
+    def set_thinking(self, thinking: bool) -> None:
+        """While a node works out an answer, time passes no faster than the wall clock (a tick per tick):
+        its computing time then costs the simulated resident what it would cost a real one."""
+        if thinking != self.thinking:
+            self.thinking = thinking
+            self.mark_activity()
+
     def set_deadlines(self, source: str, deadlines: Sequence[int]) -> None:
         """Replace `source`'s deadlines; one that is already due counts as activity now."""
         self._deadlines[source] = sorted(deadlines)
@@ -120,7 +129,8 @@ class ClockPlan:
 
     def advance(self) -> int:
         """Move to the next tick and return it."""
-        target = min(self.now + (self._active_step if self.active else self._idle_step), self.end)
+        step = self._thinking_step if self.thinking else self._active_step if self.active else self._idle_step
+        target = min(self.now + step, self.end)
         landmark = self.next_landmark()
         landed = landmark is not None and landmark <= target
         self.now = landmark if landed and landmark is not None else target
@@ -144,6 +154,10 @@ class SimClockNode(Node):
         hold_s = declare(self, "hold_s", 20.0, "sim seconds to stay active after activity (s)", 0.0, 3600.0)
         self._expected = declare(self, "expected_subscribers", 0,
                                  "wait for this many /clock subscriptions before time starts (count)", 0, 1000)
+        self._sources_expected = frozenset(declare(
+            self, "expected_sources", [""], "nodes that must announce themselves on /schedule/deadlines (a slow "
+            "start such as loading a model) before time starts (names)")) - {""}
+        self._sources_seen: set[str] = set()
         self._grace_s = declare(self, "grace_s", 1.0,
                                 "wall seconds to wait after the subscribers appeared (s)", 0.0, 60.0)
         if not scenario_path:
@@ -154,7 +168,8 @@ class SimClockNode(Node):
             start_ns=start_ns, end_ns=epoch_ns(scenario.end),
             idle_step_ns=round(idle_step_s * NS_PER_S), active_step_ns=round(active_step_s * NS_PER_S),
             hold_ns=round(hold_s * NS_PER_S),
-            fixed_landmarks=[epoch_ns(event.at) for event in scenario.events])
+            fixed_landmarks=[epoch_ns(event.at) for event in scenario.events],
+            thinking_step_ns=round(NS_PER_S / tick_hz))
         self._progress_step_ns = round(PROGRESS_EVERY_S * NS_PER_S)
         self._next_progress_ns = start_ns
         self._wall = Clock(clock_type=ClockType.STEADY_TIME)
@@ -164,16 +179,21 @@ class SimClockNode(Node):
         self._progress_pub = self.create_publisher(Float32, "/sim/progress", 10)
         self.create_subscription(Deadlines, "/schedule/deadlines", self._on_deadlines, DEADLINES_QOS)
         self.create_subscription(Bool, "/robot_speaking", self._on_speaking, 10)
+        self.create_subscription(Bool, "/dialogue/thinking", self._on_thinking, 10)
         self.create_subscription(SimulatedUtterance, "/sim/speech_in", self._on_speech_in, 10)
         self._timer = self.create_timer(1.0 / tick_hz, self._on_tick, clock=self._wall)
         self.get_logger().info(f"scenario {scenario.name!r}: {scenario.duration} from {scenario.start:%Y-%m-%d %H:%M} "
                                f"UTC; waiting for {self._expected} /clock subscriber(s)")
 
     def _on_deadlines(self, msg: Deadlines) -> None:
+        self._sources_seen.add(msg.source)
         self._plan.set_deadlines(msg.source, [to_ns(stamp) for stamp in msg.deadlines])
 
     def _on_speaking(self, msg: Bool) -> None:
         self._plan.set_speaking(msg.data)
+
+    def _on_thinking(self, msg: Bool) -> None:
+        self._plan.set_thinking(msg.data)
 
     def _on_speech_in(self, _msg: SimulatedUtterance) -> None:
         self._plan.mark_activity()
@@ -190,9 +210,11 @@ class SimClockNode(Node):
         """Before time moves: repeat the start time until everyone listens, then a short grace period."""
         self._publish_tick(self._plan.now)
         wall_now = self._wall.now().nanoseconds
-        if self._ready_at is None and self.count_subscribers("/clock") >= self._expected:
+        if self._ready_at is None and self.count_subscribers("/clock") >= self._expected \
+                and self._sources_expected <= self._sources_seen:
             self._ready_at = wall_now + round(self._grace_s * NS_PER_S)
-            self.get_logger().info(f"{self.count_subscribers('/clock')} /clock subscriber(s); starting")
+            self.get_logger().info(f"{self.count_subscribers('/clock')} /clock subscriber(s), "
+                                   f"{len(self._sources_seen)} deadline source(s); starting")
         if self._ready_at is not None and wall_now >= self._ready_at:
             self._running_since = wall_now
 

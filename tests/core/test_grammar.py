@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from robot.core.grammar import COMMON_FORMS_PER_INTENT, command_phrases, normalise_phrase
+import pytest
+
+from robot.core.grammar import COMMON_FORMS_PER_INTENT, command_phrases, context_phrases, normalise_phrase
 from robot.core.intents import IntentLabel, LanguageLexicon
 from robot.core.profile import Contact
 
@@ -50,3 +52,14 @@ def test_every_help_phrase_but_only_the_commonest_forms_of_other_intents_are_lis
     phrases = command_phrases(lexicon)
     assert set(help_phrases) <= set(phrases)                        # a missed call for help is never acceptable
     assert [p for p in phrases if p.startswith("fine")] == list(many[:COMMON_FORMS_PER_INTENT])
+
+
+def test_a_context_grammar_holds_the_expected_answers_and_always_help_and_stop() -> None:
+    exemplars = {"yes": ("Yes, please!", "aye"), "no": ("no",), "need_help": ("Help me!",), "stop": ("stop", "aye"),
+                 "greet": ("hello",)}
+    assert context_phrases(["yes"], exemplars) == ("yes please", "aye", "help me", "stop")
+
+
+def test_a_context_grammar_for_an_intent_without_exemplars_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="med_taken"):
+        context_phrases(["med_taken"], {"need_help": ("help me",), "stop": ("stop",)})

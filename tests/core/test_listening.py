@@ -44,12 +44,14 @@ class ScriptedFactory:
     def __init__(self, text: str = "i took my tablets", languages: tuple[str, ...] = ("en-GB",)) -> None:
         self.text, self.languages = text, languages
         self.made: list[tuple[str, tuple[str, ...], ScriptedRecogniser]] = []
+        self.contexts: list[bool] = []
 
-    def create(self, locale: str, phrases: tuple[str, ...] = ()) -> ScriptedRecogniser:
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False) -> ScriptedRecogniser:
         if locale not in self.languages:
             raise NoSpeechModel(f"no speech model for {locale}; run: carebot models install ...")
         recogniser = ScriptedRecogniser(locale, self.text)
         self.made.append((locale, phrases, recogniser))
+        self.contexts.append(context)
         return recogniser
 
 
@@ -205,3 +207,46 @@ def test_the_end_of_speech_is_announced_before_the_words_are_decoded() -> None:
     [(ended, decoded_already)] = announced
     assert not decoded_already                                    # the dialogue can fill a slow decode
     assert (ended.start_ns, ended.end_ns) == (1 * S, round(2.5 * S)) and kinds(events)[-1] == "Heard"
+
+
+GENERAL = ("i took my tablets", "call my daughter")
+ANSWERS = ("yes", "no", "help me")
+ONE_UTTERANCE = ((1.0, NOISE_DB), (1.0, VOICE_DB), (1.5, NOISE_DB))
+
+
+def test_the_answer_to_a_question_is_decoded_against_the_expected_answers_then_the_general_grammar() -> None:
+    factory = ScriptedFactory(text="yes")
+    ears = listener(factory)
+    ears.expect(ANSWERS, until_ns=60 * S)
+    stream = Stream(ears)
+    assert kinds(stream.play(*ONE_UTTERANCE))[-1] == "Heard"
+    stream.play(*ONE_UTTERANCE)
+    assert [(phrases, context) for (_, phrases, _), context in zip(factory.made, factory.contexts)] == [
+        (ANSWERS, True), (GENERAL, False)]   # one final uses the expectation up
+
+
+def test_an_expectation_runs_out_on_the_stream_clock() -> None:
+    factory = ScriptedFactory()
+    ears = listener(factory)
+    ears.expect(ANSWERS, until_ns=1 * S)   # the speech below begins at 1 s: too late
+    Stream(ears).play(*ONE_UTTERANCE)
+    assert [phrases for _, phrases, _ in factory.made] == [GENERAL] and factory.contexts == [False]
+
+
+def test_an_answer_heard_as_none_of_the_expected_ones_uses_the_expectation_up_too() -> None:
+    factory = ScriptedFactory(text="")
+    ears = listener(factory)
+    ears.expect(ANSWERS, until_ns=60 * S)
+    stream = Stream(ears)
+    assert kinds(stream.play(*ONE_UTTERANCE))[-1] == "NotUnderstood"
+    stream.play(*ONE_UTTERANCE)
+    assert factory.contexts == [True, False]
+
+
+def test_an_empty_expectation_returns_to_the_general_grammar_at_once() -> None:
+    factory = ScriptedFactory()
+    ears = listener(factory)
+    ears.expect(ANSWERS, until_ns=60 * S)
+    ears.expect((), until_ns=60 * S)
+    Stream(ears).play(*ONE_UTTERANCE)
+    assert factory.contexts == [False]

@@ -16,7 +16,7 @@ import pytest
 from rclpy.parameter import Parameter
 from std_msgs.msg import Bool, String
 
-from carebot_interfaces.msg import LiveSpeech, SimulatedUtterance
+from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, SimulatedUtterance
 from robot.nodes.speech_recognition import SpeechRecognitionNode
 from robot.paths import PROFILES_DIR
 from tests.sim_harness import MONDAY_0800, SimTimeGraph
@@ -89,3 +89,27 @@ def test_a_resident_talking_over_the_robot_is_a_barge_in_and_is_heard(hearing: t
     assert advance_until(rig, lambda: bool(barge_ins) and any(m.final for m in heard), 8.0)
     assert [m.data for m in barge_ins] == [MARGARET]
     assert [m.final for m in heard if not m.incremental] == ["help me"]
+
+
+def test_the_answer_to_a_question_is_heard_against_the_expected_answers_then_generally_again(
+        hearing: tuple[SimTimeGraph, Path]) -> None:
+    """Margaret's "I feel lonely" is no answer to "have you taken your tablets?": in the context grammar it
+    cannot come out as itself; said again after that one answer, it does."""
+    rig, _ = hearing
+    heard = rig.collect(LiveSpeech, f"/humans/voices/{MARGARET.replace('-', '_')}/speech")
+    expected = rig.driver.create_publisher(ExpectedAnswers, "/dialogue/expected_answers", 10)
+    assert rig.spin_until(lambda: expected.get_subscription_count() > 0)
+    rig.tick()
+    question = ExpectedAnswers(person_id=MARGARET, locale="en-GB", intents=["med_taken", "med_declined", "yes", "no"],
+                               valid_for_s=30.0)
+    question.header.stamp = rig.now_stamp()
+    expected.publish(question)
+    rig.tick(0.02)
+    finals = lambda: [m for m in heard if not m.incremental]  # noqa: E731
+    speak(rig, "I feel lonely.")
+    assert advance_until(rig, lambda: len(finals()) == 1, 8.0)
+    assert finals()[0].final != "i feel lonely" and finals()[0].constrained
+    rig.tick(1.0)
+    speak(rig, "I feel lonely.")
+    assert advance_until(rig, lambda: len(finals()) == 2, 8.0)
+    assert finals()[1].final == "i feel lonely"

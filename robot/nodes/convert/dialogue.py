@@ -34,10 +34,13 @@ def robot_turn(speak: Speak, session_id: str, now: dt.datetime) -> DialogueTurn:
 
 
 def resident_turn(understood: Understood) -> DialogueTurn:
+    understanding = understood.understanding
+    known = understanding.mood.confidence > 0
     turn = DialogueTurn(session_id=understood.session_id, person_id=understood.person_id,
-                        speaker=DialogueTurn.RESIDENT, act=understood.understanding.intent.value,
-                        text=understood.text, confidence=float(understood.understanding.confidence),
-                        mood=understood.understanding.mood, locale=understood.locale)
+                        speaker=DialogueTurn.RESIDENT, act=understanding.intent.value,
+                        text=understood.text, confidence=float(understanding.confidence),
+                        mood=understanding.mood.emotion if known else "",
+                        mood_valence=float(understanding.mood.valence), locale=understood.locale)
     turn.header.stamp = to_stamp(understood.heard_at)
     return turn
 

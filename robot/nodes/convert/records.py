@@ -72,7 +72,7 @@ def turn_record(msg: DialogueTurn) -> TurnRecord:
     return TurnRecord(at=to_datetime(msg.header.stamp), session_id=msg.session_id, person_id=msg.person_id,
                       speaker=_SPEAKER(msg.speaker), act=msg.act, text=msg.text,
                       confidence=_float32(msg.confidence), mood=msg.mood, latency_s=_float32(msg.latency_s),
-                      locale=msg.locale)
+                      locale=msg.locale, mood_valence=_float32(msg.mood_valence))
 
 
 def intent_record(msg: Intent) -> IntentRecord:
