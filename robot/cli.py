@@ -28,6 +28,7 @@ from robot.models_cli import add_models_parser
 from robot.nlu_cli import add_bench_nlu_parser, add_nlu_parser
 from robot.paths import PROFILES_DIR, RUNS_DIR
 from robot.rosenv import ensure_loopback_only
+from simulation.meds_bench import add_bench_meds_parser
 
 EXIT_BAD_INPUT = 2
 
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     speech.add_argument("--run-dir", type=Path, metavar="DIR", help="run folder (default: runs/<scenario>-bench-speech-<time>)")
     speech.set_defaults(command=_bench_speech)
     add_bench_nlu_parser(bench_commands)
+    add_bench_meds_parser(bench_commands)
 
     node = commands.add_parser("node", help="run one node of the graph (on a robot, or for debugging)")
     node.add_argument("name", help="node name in launch/graph.yaml")
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     show = profile_commands.add_parser("show", help="print a resident's effective profile and where each value came from")
     show.add_argument("person_id", metavar="ID")
     show.add_argument("--profiles-dir", type=Path, default=PROFILES_DIR, metavar="DIR")
+    show.add_argument("--facts", type=Path, default=RUNS_DIR / "person_facts.sqlite", metavar="FILE",
+                      help="what residents told the robot (the dialogue node's facts_file; default: %(default)s)")
     show.set_defaults(command=_profiles_show)
 
     add_models_parser(commands)
@@ -200,15 +204,18 @@ def _profile_problems(path: Path, registry: object) -> list[object]:
 
 
 def _profiles_show(arguments: argparse.Namespace) -> int:
+    from robot.adapters.person_facts_store import PersonFactStore
     from robot.adapters.yaml_profiles import load_home
+    from robot.core.person_facts import apply_facts
     from robot.core.profile import ProfileError
 
     try:
         profile = load_home(arguments.profiles_dir).resident(arguments.person_id)
-    except (ProfileError, KeyError) as error:
+        facts = PersonFactStore(arguments.facts).load() if arguments.facts.is_file() else []
+    except (ProfileError, KeyError, ValueError) as error:
         print(f"carebot profiles show: {error.args[0]}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print("\n".join(describe_profile(profile)))
+    print("\n".join(describe_profile(apply_facts(profile, facts))))
     return 0
 
 
@@ -229,6 +236,9 @@ def describe_profile(profile: object, provenance: dict[str, object] | None = Non
         elif isinstance(value, (tuple, list, frozenset)) and value and dataclasses.is_dataclass(next(iter(value))):
             lines.append(f"{field.name}:{tag}")
             lines += [f"  - {_text(item)}" for item in value]
+        elif isinstance(value, tuple) and any(f"{key}.{item}" in provenance for item in value):
+            lines.append(f"{field.name}:{tag}")
+            lines += [f"  - {item}   [{_text(provenance.get(f'{key}.{item}', ''))}]" for item in value]
         else:
             lines.append(f"{field.name}: {_text(value)}{tag}")
     return lines

@@ -1,13 +1,21 @@
-"""`carebot meds`: import FHIR medication orders into a resident's profile, list a day's doses.
+"""`carebot meds`: import FHIR medication orders into a resident's profile, list a day's doses, export adherence.
 
     carebot meds import BUNDLE.json [--resident ID] [--profiles-dir DIR] [--dry-run]
     carebot meds due --resident ID --date YYYY-MM-DD [--json] [--profiles-dir DIR]
+    carebot meds export --out FILE.json [--db PATH] [--from DATE] [--to DATE] [--resident ID] [--runs-dir DIR]
+                        [--profiles-dir DIR]
 
 Import writes the resident file's `medication:` list with ruamel.yaml's round trip (staff comments
 elsewhere stay), replacing entries imported before from the same MedicationRequest
 (`source: fhir:MedicationRequest/<id>`) and dropping them when that request is no longer active. The new
 file is checked with the same loader the robot uses before it atomically replaces the old one; on any
 problem nothing is written and the exit status is 2.
+
+Export reads the wellbeing database (read-only; by default that of the newest `carebot sim` run folder,
+runs/<scenario>-YYYYmmdd-HHMMSS/wellbeing.db) and writes the doses of the resident's local days
+--from..--to as a FHIR R4 Bundle of robot prompts, reported answers and staff alerts
+(robot/adapters/fhir_adherence.py), then prints the counts per outcome. With --profiles-dir, entries
+imported from FHIR (`source: fhir:MedicationRequest/<id>`) give each answer its MedicationRequest.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -30,9 +39,10 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from robot.adapters.yaml_profiles import load_home, medication_yaml
 from robot.core.medication import Dose, doses_due, resident_zone
 from robot.core.profile import WEEKDAYS, Medication, ProfileError, ResidentProfile
-from robot.paths import PROFILES_DIR
+from robot.paths import PROFILES_DIR, RUNS_DIR
 
 if TYPE_CHECKING:
+    from robot.adapters.fhir_adherence import AdherenceExport
     from robot.adapters.fhir_medication import BundleImport
 
 EXIT_BAD_INPUT = 2
@@ -57,6 +67,18 @@ def add_meds_parser(subparsers: Any) -> None:
     due.add_argument("--json", action="store_true", help="a JSON list (else a table)")
     due.add_argument("--profiles-dir", type=Path, default=PROFILES_DIR, metavar="DIR")
     due.set_defaults(command=_due)
+    export = actions.add_parser("export", help="the adherence record of each dose as a FHIR R4 Bundle (JSON)")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE.json", help="where to write the Bundle")
+    export.add_argument("--db", type=Path, metavar="PATH",
+                        help="a wellbeing database (default: that of the newest `carebot sim` run)")
+    export.add_argument("--from", dest="first", type=_date, metavar="DATE", help="first local due day, YYYY-MM-DD")
+    export.add_argument("--to", dest="last", type=_date, metavar="DATE", help="last local due day, YYYY-MM-DD")
+    export.add_argument("--resident", metavar="ID", help="only this person id")
+    export.add_argument("--runs-dir", type=Path, default=RUNS_DIR, metavar="DIR",
+                        help="where `carebot sim` keeps its run folders (for the default --db)")
+    export.add_argument("--profiles-dir", type=Path, metavar="DIR",
+                        help="profiles whose FHIR-imported entries name each dose's MedicationRequest")
+    export.set_defaults(command=_export)
 
 
 def _date(text: str) -> dt.date:
@@ -93,6 +115,65 @@ def due_rows(profile: ResidentProfile, day: dt.date) -> list[dict[str, str]]:
 def _row(dose: Dose, local: dt.datetime) -> dict[str, str]:
     return {"medication": dose.medication, "medication_id": dose.medication_id, "dose": dose.dose,
             "due": local.isoformat()}
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+_RUN_FOLDER = re.compile(r".+-(\d{8}-\d{6})")   # simulation.runner.new_run_dir: <scenario>[-<suffix>]-<time>
+_IMPORTED = "fhir:MedicationRequest/"   # an entry's `source` when `carebot meds import` wrote it
+
+
+def _export(arguments: argparse.Namespace) -> int:
+    from robot.adapters.fhir_adherence import adherence_bundle, read_doses   # fhir.resources: 0.3 s
+
+    try:
+        database = arguments.db or latest_run_database(arguments.runs_dir)
+        if arguments.first and arguments.last and arguments.last < arguments.first:
+            raise MedsError(f"--to {arguments.last} is before --from {arguments.first}: expected a date range "
+                            "from the first to the last day")
+        orders = imported_orders(arguments.profiles_dir) if arguments.profiles_dir else {}
+        found = adherence_bundle(read_doses(database, arguments.first, arguments.last, arguments.resident), orders)
+    except (ValueError, FileNotFoundError) as exc:   # MedsError, AdherenceExportError, ProfileError: bad input
+        print(f"carebot meds export: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        _write_atomically(arguments.out, found.text)
+    except OSError as exc:
+        print(f"carebot meds export: {arguments.out}: cannot write the Bundle: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(_export_report(found, database, arguments.out))
+    return 0
+
+
+def latest_run_database(runs_dir: Path) -> Path:
+    """The wellbeing database of the newest `carebot sim` run folder (by the time in its name)."""
+    runs = sorted((match.group(1), folder.name) for folder in (runs_dir.iterdir() if runs_dir.is_dir() else ())
+                  if (match := _RUN_FOLDER.fullmatch(folder.name)) and (folder / "wellbeing.db").is_file())
+    if not runs:
+        raise MedsError(f"{runs_dir}: no run folder with a wellbeing.db (expected <scenario>-YYYYmmdd-HHMMSS/ from "
+                        "`carebot sim`): run a simulation first or give --db PATH")
+    return runs_dir / runs[-1][1] / "wellbeing.db"
+
+
+def imported_orders(profiles_dir: Path) -> dict[str, str]:
+    """Every entry imported from FHIR: "<person_id>/<medication_id>" -> "MedicationRequest/<id>"."""
+    home = load_home(profiles_dir)
+    return {f"{person_id}/{medication.medication_id}": medication.source.removeprefix("fhir:")
+            for person_id, profile in home.residents.items() for medication in profile.medications
+            if medication.source.startswith(_IMPORTED)}
+
+
+def _export_report(found: AdherenceExport, database: Path, out: Path) -> str:
+    def counts(counter: dict[str, int]) -> str:
+        return ", ".join(f"{name} {count}" for name, count in sorted(counter.items())) or "none"
+
+    return "\n".join([
+        f"{database}: {found.doses} doses of {found.residents} residents",
+        f"  doses by outcome: {counts(found.outcomes)}",
+        f"  answers: {counts(found.answers)}",
+        f"  staff alerts: {found.alerts}, acknowledged {found.acknowledged}",
+        f"written: {out} (FHIR R4 Bundle, {found.resources} resources)",
+    ])
 
 
 # ---------------------------------------------------------------------------------------------- import

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from robot.core.medication import Answer, Attempt, Dose, ReminderRecord, ReminderState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reminders (
     reminder_id   TEXT PRIMARY KEY,
@@ -29,6 +29,15 @@ CREATE TABLE IF NOT EXISTS reminders (
     attempts      TEXT NOT NULL
 )
 """
+SCHEDULED_DAYS = """
+CREATE TABLE IF NOT EXISTS scheduled_days (
+    person_id TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    PRIMARY KEY (person_id, day)
+)
+"""
+"""Version 2: the local days whose doses the node has tracked, so a restart across midnight also looks back
+at yesterday (doses not yet prompted are not stored; they are recomputed from the profile)."""
 COLUMNS = ("reminder_id", "person_id", "medication_id", "medication", "dose", "due", "timezone", "state",
            "deadline", "attempts")
 
@@ -50,10 +59,11 @@ class SqliteReminderStore:
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
+        if version not in (0, 1, SCHEMA_VERSION):
             raise sqlite3.DatabaseError(f"schema version {version}, expected {SCHEMA_VERSION}")
         with self._db:
             self._db.execute(SCHEMA)
+            self._db.execute(SCHEDULED_DAYS)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def load(self) -> list[ReminderRecord]:
@@ -75,6 +85,20 @@ class SqliteReminderStore:
     def delete(self, reminder_ids: Sequence[str]) -> None:
         with self._db:
             self._db.executemany("DELETE FROM reminders WHERE reminder_id = ?", [(rid,) for rid in reminder_ids])
+
+    def mark_scheduled(self, person_id: str, days: Sequence[dt.date]) -> None:
+        """Remember that these local days' doses are tracked (before any of them is acted on)."""
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO scheduled_days (person_id, day) VALUES (?, ?)",
+                                 [(person_id, day.isoformat()) for day in days])
+
+    def scheduled_days(self, person_id: str) -> set[dt.date]:
+        rows = self._db.execute("SELECT day FROM scheduled_days WHERE person_id = ?", (person_id,))
+        return {dt.date.fromisoformat(day) for (day,) in rows}
+
+    def forget_days_before(self, day: dt.date) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM scheduled_days WHERE day < ?", (day.isoformat(),))
 
     def close(self) -> None:
         self._db.close()

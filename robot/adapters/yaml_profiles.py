@@ -539,17 +539,19 @@ def _variant(reader: _Reader, node: Node, path: str, act: str) -> str | None:
     return text
 
 
-def _acts(reader: _Reader, node: Node | None) -> dict[str, tuple[str, ...]]:
+def _acts(reader: _Reader, node: Node | None, section: str = "acts") -> dict[str, tuple[str, ...]]:
+    """Act -> variants; `acts` must cover every act, `familiar` (T register) only the acts it overrides."""
     acts = {}
-    entries = reader.entries(node, "acts")
+    entries = reader.entries(node, section)
     for act, (key_node, value_node) in entries.items():
         if act not in ACTS:
-            reader.fail(key_node, f"acts.{act}", "an act listed in robot/core/acts.py", repr(act))
+            reader.fail(key_node, f"{section}.{act}", "an act listed in robot/core/acts.py", repr(act))
             continue
-        acts[act] = reader.each(value_node, f"acts.{act}", lambda item, path: _variant(reader, item, path, act),
+        acts[act] = reader.each(value_node, f"{section}.{act}",
+                                lambda item, path: _variant(reader, item, path, act),
                                 "variants", at_least=min_variants(act))
-    for act in ACTS:
-        if node is not None and act not in entries:
+    if section == "acts" and node is not None:
+        for act in (act for act in ACTS if act not in entries):
             reader.fail(node, f"acts.{act}", f"at least {min_variants(act)} variants (every act needs phrases)",
                         "nothing")
     return acts
@@ -573,13 +575,14 @@ class _PhraseRecord:
 
 
 def _language_phrases(reader: _Reader, root: Node) -> _PhraseRecord | None:
-    values = reader.fields(root, "", ("language", "acts", "topics", "relations", "words"))
+    values = reader.fields(root, "", ("language", "acts", "topics", "relations", "words"), ("familiar",))
     language = reader.text(values.get("language"), "language", _LANGUAGE, "a language code such as en")
     reader.own_id(values.get("language"), "language", language)
     words = reader.fields(values.get("words"), "words", sorted(REQUIRED_WORDS), sorted(OPTIONAL_WORDS))
     phrases = LanguagePhrases(
         language=language,
         acts=_acts(reader, values.get("acts")),
+        familiar=_acts(reader, values.get("familiar"), "familiar"),     # read in file order: after acts
         topics=_word_table(reader, values.get("topics"), "topics", "topic"),
         relations=_word_table(reader, values.get("relations"), "relations", "relation"),
         words={key: reader.text(node, f"words.{key}") for key, node in words.items()},

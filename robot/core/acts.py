@@ -22,6 +22,7 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
     "greeting.evening": _slots("address"),
     "greeting.ask_wellbeing": _slots("address"),
     "smalltalk.offer_topic": _slots("address", "topic"),
+    "smalltalk.ask_interest": _slots("address", "topic"),
     "smalltalk.ack": _slots(),
     "smalltalk.ask_more": _slots("topic"),
     "wellbeing.glad": _slots("address"),
@@ -64,7 +65,8 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
 `confirm.*` acts ask before acting on a command heard through a grammar decoder, which maps any speech
 onto some command (FACTS); `filler` bridges a slow answer; `clarify.not_understood` follows a turn
 the recogniser could make nothing of; `clarify.offer_choices` follows a second turn in a row the robot
-could not make out; `time.tell`'s `time` is a clock time in the language's own way (PhraseBank.clock_time).
+could not make out; `smalltalk.ask_interest` checks a culture's guess with the person ("Do you follow
+the cricket?") and the answer is kept as a person fact; `time.tell`'s `time` is a clock time in the language's own way (PhraseBank.clock_time).
 """
 
 _OFTEN_HEARD = ("greeting.", "filler")

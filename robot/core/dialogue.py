@@ -13,6 +13,7 @@ costs more than a false alarm.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -20,12 +21,13 @@ from zoneinfo import ZoneInfo
 from robot.core.acts import ACTS
 from robot.core.alerts import AlertCategory, Severity, StaffAlert
 from robot.core.calls import CallOutcome, choose_among, contact_local_time, good_time_to_call, resolve_contact
-from robot.core.effects import (CancelCall, Effect, Effects, RaiseAlert, ReportReminderAnswer,
+from robot.core.effects import (CancelCall, Effect, Effects, LearnedFact, RaiseAlert, ReportReminderAnswer,
                                 SessionChanged, Speak, StartCall, Understood)
-from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
 from robot.core.medication import Answer
+from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
+from robot.core.person_facts import Interest, PersonFact, apply_facts, is_a_guess, topic_fact
 from robot.core.phrases import PhraseBank
-from robot.core.profile import Contact, Home, ResidentProfile
+from robot.core.profile import Contact, Formality, Home, ResidentProfile
 
 
 class Awaiting(str, Enum):
@@ -47,6 +49,7 @@ class Pending:
     reminder_id: str = ""
     contacts: tuple[Contact, ...] = ()
     topic: str = ""
+    guess: bool = False                      # TOPIC: only the culture suggested it; the answer becomes a fact
     clarified: bool = False
     command: NluResult | None = None         # what COMMAND_CONFIRM asks about
     resumes: Pending | None = None           # the question to go back to when the command is denied
@@ -119,11 +122,14 @@ class DialogueManager:
     """Runs every resident's conversation; each `on_*` call returns the effects to carry out, in order."""
 
     def __init__(self, home: Home, phrases: PhraseBank, understander: Understander,
-                 policy: DialoguePolicy = DialoguePolicy()) -> None:
+                 policy: DialoguePolicy = DialoguePolicy(), facts: Iterable[PersonFact] = ()) -> None:
+        """`facts`: what residents told the robot before (a person store); they win over `home`'s guesses."""
         self._phrases = phrases
         self._understander = understander
         self._policy = policy
-        self._conversations = {pid: Conversation(profile) for pid, profile in home.residents.items()}
+        self._facts = list(facts)
+        self._conversations = {pid: Conversation(apply_facts(profile, self._facts))
+                               for pid, profile in home.residents.items()}
 
     # ---- events -------------------------------------------------------------------------------
     def on_engagement(self, person_id: str, engaged: bool, now: dt.datetime) -> list[Effect]:
@@ -264,8 +270,9 @@ class DialogueManager:
         for person_id in set(self._conversations) - set(home.residents):
             del self._conversations[person_id]
         for person_id, profile in home.residents.items():
-            conversation = self._conversations.setdefault(person_id, Conversation(profile))
-            conversation.profile = profile
+            layered = apply_facts(profile, self._facts)
+            conversation = self._conversations.setdefault(person_id, Conversation(layered))
+            conversation.profile = layered
 
     @property
     def policy(self) -> DialoguePolicy:
@@ -364,9 +371,11 @@ class DialogueManager:
             self._say(conv, "wellbeing.glad", now, effects, latency)
             self._offer_topic(conv, now, effects)
         elif pending.awaiting is Awaiting.TOPIC and intent in YES_LIKE | {NluIntent.CHAT}:
+            self._learn_interest(conv, pending, Interest.LIKED, now, effects)
             self._say(conv, "smalltalk.ask_more", now, effects, latency,
                       topic=self._phrases.topic(conv.profile.language, pending.topic))
         elif pending.awaiting in (Awaiting.TOPIC, Awaiting.OFFER_CALL) and intent is NluIntent.NO:
+            self._learn_interest(conv, pending, Interest.NOT_INTERESTED, now, effects)
             self._say(conv, "smalltalk.ack", now, effects, latency)
         else:
             return False
@@ -514,9 +523,20 @@ class DialogueManager:
             return
         topic = choices[0].topic
         conv.offered_topics.add(topic)
-        self._say(conv, "smalltalk.offer_topic", now, effects,
+        guess = is_a_guess(conv.profile, topic)
+        self._say(conv, "smalltalk.ask_interest" if guess else "smalltalk.offer_topic", now, effects,
                   topic=self._phrases.topic(conv.profile.language, topic))
-        self._await(conv, Awaiting.TOPIC, now, topic=topic)
+        self._await(conv, Awaiting.TOPIC, now, topic=topic, guess=guess)
+
+    def _learn_interest(self, conv: Conversation, pending: Pending, interest: Interest, now: dt.datetime,
+                        effects: Effects) -> None:
+        """The answer to "Do you follow the cricket?" is a person fact: it wins from now on."""
+        if pending.awaiting is not Awaiting.TOPIC or not pending.guess:
+            return
+        fact = topic_fact(conv.profile.person_id, pending.topic, interest, now)
+        self._facts.append(fact)
+        conv.profile = apply_facts(conv.profile, [fact])
+        effects.add(LearnedFact(fact))
 
     # ---- safety and control -------------------------------------------------------------------
     def _help(self, conv: Conversation, understanding: NluResult, now: dt.datetime, latency: float,
@@ -569,7 +589,8 @@ class DialogueManager:
         slots = {name: value for name, value in slots.items() if name in ACTS[act]}
         if "address" in ACTS[act]:
             slots["address"] = profile.address_as
-        text = self._phrases.render(profile.language, act, slots, key=profile.person_id)
+        text = self._phrases.render(profile.language, act, slots, key=profile.person_id,
+                                    familiar=profile.formality is Formality.T)
         gesture = profile.greeting.gesture if act in GREETING_GESTURE_ACTS else ""
         speak = Speak(profile.person_id, act, text, profile.locale, profile.speech.rate_wpm,
                       profile.speech.volume, gesture, round(latency, 3))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from robot.core.alerts import StaffAlert
 from robot.core.medication import Answer
 from robot.core.nlu import NluResult
+from robot.core.person_facts import PersonFact
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,15 @@ class SessionChanged:
     at: dt.datetime
 
 
-Effect = Speak | ReportReminderAnswer | RaiseAlert | StartCall | CancelCall | Understood | SessionChanged
+@dataclass(frozen=True)
+class LearnedFact:
+    """The resident told the robot something about themselves: keep it (it now wins over the guess)."""
+
+    fact: PersonFact
+
+
+Effect = (Speak | ReportReminderAnswer | RaiseAlert | StartCall | CancelCall | Understood | SessionChanged
+          | LearnedFact)
 
 
 @dataclass

@@ -2,6 +2,10 @@
 
 Variants of an act rotate round-robin per listener (`key`), so one person never hears the same
 phrasing twice in a row. Templates use str.format braces with plain slot names only: "{address}".
+
+Register (T/V): `acts` are in the language's polite register (usted, Pan/Pani, です・ます); a bank may
+add `familiar` phrasings (tú, ty) for residents whose formality is T. An act with no familiar phrasing
+falls back to `acts`, so the polite form is always the safe default.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from robot.core.acts import ACTS
 
@@ -23,13 +27,17 @@ class PhraseError(KeyError):
 
 @dataclass(frozen=True)
 class LanguagePhrases:
-    """One language's bank: act -> variants, topic id -> words, relation -> word, function words."""
+    """One language's bank: act -> variants, topic id -> words, relation -> word, function words.
+
+    `familiar` holds T-register variants for the acts where the register shows (a subset of `acts`).
+    """
 
     language: str
     acts: Mapping[str, tuple[str, ...]]
     topics: Mapping[str, str]
     relations: Mapping[str, str]
     words: Mapping[str, str]          # "or", "list_separator"
+    familiar: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 REQUIRED_WORDS = frozenset({"or", "list_separator", "time_pattern"})
@@ -70,9 +78,14 @@ class PhraseBank:
             known = ", ".join(sorted(self._banks))
             raise PhraseError(f"no phrase bank for language {language!r} (have: {known})") from None
 
-    def render(self, language: str, act: str, slots: Mapping[str, str], key: str = "") -> str:
-        """The next variant of `act` for listener `key`, with `slots` filled in."""
-        variants = self._variants(language, act)
+    def render(self, language: str, act: str, slots: Mapping[str, str], key: str = "",
+               familiar: bool = False) -> str:
+        """The next variant of `act` for listener `key`, with `slots` filled in.
+
+        `familiar` asks for the T register (the listener's formality is T); acts without familiar
+        phrasings in this language are said in the polite register.
+        """
+        variants = self._variants(language, act, familiar)
         expected = ACTS[act]
         missing, unknown = expected - slots.keys(), slots.keys() - expected
         if missing or unknown:
@@ -109,10 +122,11 @@ class PhraseBank:
                   "daypart": words.get(daypart, "")}
         return pattern.format_map(values).strip()
 
-    def _variants(self, language: str, act: str) -> tuple[str, ...]:
+    def _variants(self, language: str, act: str, familiar: bool) -> tuple[str, ...]:
         if act not in ACTS:
             raise PhraseError(f"unknown act {act!r} (see robot/core/acts.py)")
-        variants = self.bank(language).acts.get(act)
+        bank = self.bank(language)
+        variants = (familiar and bank.familiar.get(act)) or bank.acts.get(act)
         if not variants:
             raise PhraseError(f"{language}: no phrases for act {act!r}")
         return variants

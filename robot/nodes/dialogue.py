@@ -39,8 +39,9 @@ from robot.adapters.yaml_profiles import load_phrase_bank
 from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.dialogue import DialogueManager, DialoguePolicy
 from robot.core.nlu import NluIntent, NluResult, Understander
-from robot.core.effects import (CancelCall, Effect, RaiseAlert, ReportReminderAnswer, SessionChanged, Speak,
-                                StartCall, Understood)
+from robot.core.effects import (CancelCall, Effect, LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged,
+                                Speak, StartCall, Understood)
+from robot.adapters.person_facts_store import PersonFactStore
 from robot.adapters.profile_reload import ReloadOutcome
 from robot.nodes.common import watch_profiles
 from robot.nodes.convert import dialogue as convert
@@ -48,6 +49,7 @@ from robot.nodes.convert.alerts import alert_to_msg
 from robot.nodes.convert.clock import to_datetime, to_stamp
 from robot.nodes.convert.names import topic_id
 from robot.nodes.params import declare
+from robot.paths import RUNS_DIR
 from robot.rosenv import run_node
 
 DEPTH = 100
@@ -132,9 +134,13 @@ class DialogueNode(Node):
                        "or lexical (curated phrases only, no model)", read_only=True)
         models_dir = declare(self, "models_dir", "", "folder of local models (empty: $CAREBOT_MODELS_DIR or "
                              "~/.local/share/carebot/models)", read_only=True)
+        facts_file = declare(self, "facts_file", str(RUNS_DIR / "person_facts.sqlite"),
+                             "SQLite file of what residents told the robot about themselves (path)", read_only=True)
+        self._facts = PersonFactStore(facts_file)
         self._fallback = load_lexical_understanding(profiles_dir / "understanding")
         understander = self._fallback if kind == "lexical" else load_understander(kind, profiles_dir, models_dir)
-        self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy)
+        self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy,
+                                        facts=self._facts.load())
         self._thinking = self.create_publisher(Bool, "/dialogue/thinking", DEPTH)
         self._understanding = UnderstandingWorker(self, self._manager.understand, self._on_understood,
                                                   lambda busy: self._thinking.publish(Bool(data=busy)))
@@ -182,6 +188,8 @@ class DialogueNode(Node):
     def destroy_node(self) -> None:
         if hasattr(self, "_understanding"):
             self._understanding.shutdown()
+        if hasattr(self, "_facts"):
+            self._facts.close()
         if hasattr(self, "_say"):  # rclpy also destroys nodes whose __init__ failed
             self._say.destroy()
         if hasattr(self, "_place_call"):  # rclpy also destroys nodes whose __init__ failed
@@ -244,6 +252,9 @@ class DialogueNode(Node):
         for effect in effects:
             if isinstance(effect, Speak):
                 self._speech_queue.append(effect)
+            elif isinstance(effect, LearnedFact):
+                self._facts.add(effect.fact)
+                self.get_logger().info(f"learned from {effect.fact.person_id}: {effect.fact.key} = {effect.fact.value}")
             elif isinstance(effect, Understood):
                 self._intents.publish(convert.intent_msg(effect))
                 self._turns.publish(convert.resident_turn(effect))

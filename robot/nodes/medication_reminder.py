@@ -59,6 +59,11 @@ class MedicationReminderNode(Node):
                                         "a dose overdue by more than this (downtime) is missed and staff "
                                         "alerted; within it, it is prompted late (min)", 1.0, 720.0),
         )
+        self._listener_wait_s = declare(self, "listener_wait_s", 10.0,
+                                        "after a start, hold prompts this long until someone listens to "
+                                        "/medication/reminders (s)", 0.0, 600.0)
+        self._started_at: dt.datetime | None = None
+        self._listened = False
         self._store = SqliteReminderStore(state_file)
         restored = [record for record in self._store.load() if record.dose.person_id in self._home.residents]
         self._tracker = ReminderTracker(policy, restored)
@@ -79,24 +84,43 @@ class MedicationReminderNode(Node):
 
     def _on_tick(self) -> None:
         now = self._now()
-        if now is None:
+        if now is None or self._waiting_for_listeners(now):
             return
         self._schedule_days(now)
         self._carry_out(self._tracker.tick(now))
         self._publish_deadlines(now)
 
+    def _waiting_for_listeners(self, now: dt.datetime) -> bool:
+        """Just started and nobody hears /medication/reminders yet: a prompt now would be lost (the topic keeps
+        nothing for late joiners) while the record says it was made. Wait, but never longer than
+        `listener_wait_s`: with nobody listening the reminders must still run out and reach staff."""
+        if self._listened:
+            return False
+        if self._reminders.get_subscription_count() > 0:
+            self._listened = True
+            return False
+        self._started_at = self._started_at or now
+        return (now - self._started_at).total_seconds() < self._listener_wait_s
+
     def _schedule_days(self, now: dt.datetime) -> None:
-        """Track each resident's local today and tomorrow, once per local day."""
+        """Track each resident's local today and tomorrow, once per local day; after a restart also the
+        yesterday an earlier run was tracking (a dose due while the node was down across midnight)."""
         rolled = False
         for person_id, profile in self._home.residents.items():
             today = local_date(profile, now)
-            if self._scheduled_day.get(person_id) != today:
-                self._scheduled_day[person_id] = today
-                self._tracker.schedule(profile, today)
-                self._tracker.schedule(profile, today + dt.timedelta(days=1))
-                rolled = True
+            if self._scheduled_day.get(person_id) == today:
+                continue
+            days = [today, today + dt.timedelta(days=1)]
+            if person_id not in self._scheduled_day and today - dt.timedelta(days=1) in self._store.scheduled_days(person_id):
+                days.insert(0, today - dt.timedelta(days=1))
+            self._scheduled_day[person_id] = today
+            self._store.mark_scheduled(person_id, days)
+            for day in days:
+                self._tracker.schedule(profile, day)
+            rolled = True
         if rolled:
             self._store.delete(self._tracker.forget_before(now - KEEP_FINISHED))
+            self._store.forget_days_before((now - KEEP_FINISHED).date())
 
     def _on_profiles_reloaded(self, outcome: ReloadOutcome) -> None:
         """Use the new schedules of changed residents from now on."""

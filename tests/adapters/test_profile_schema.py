@@ -73,6 +73,15 @@ RULES = [   # (file, old text, new text, field, expected words)
     (PROFILES_DIR / "exemplars" / "en.yaml", '"yes": ["yes",', '"yes": [yes,', "intents.yes[0]",
      "put numbers, yes and no in quotes"),
     (PROFILES_DIR / "understanding" / "en.yaml", "  stop: [", "  halt: [", "intents.halt", "one of need_help"),
+    (RESIDENT, "name: amlodipine", 'name: "  "', "medication[0].name", "the medication's name as the robot says it"),
+    (RESIDENT, 'times: ["08:00"]', 'times: ["8am"]', "medication[0].times[0]", "a local time HH:MM, 24-hour"),
+    (RESIDENT, "with_food: false", "with_food: 0", "medication[0].with_food", "true or false: whether it is taken"),
+    (RESIDENT, 'times: ["08:00"]', "events: [{event: breakfast, minutes_before: 30.5}]",
+     "medication[0].events[0].minutes_before", "whole minutes (0 to 1439) before the event"),
+    (RESIDENT, "with_food: false", 'with_food: false\n    start: "2026-3-1"', "medication[0].start",
+     "first day, a local date YYYY-MM-DD"),
+    (RESIDENT, 'quiet_hours: ["22:00-07:00"]', 'quiet_hours: ["22:00-07:00"]\nroutine: {breakfast: "8.30"}',
+     "routine.breakfast", "when the resident has breakfast, HH:MM"),
 ]
 
 
@@ -152,9 +161,40 @@ MUTATIONS = [   # edits of a real resident file: the schema and the loader must 
     ("contacts:", "observances:\n  - {name: Easter, kind: feast, when: spring}\ncontacts:"),
     ("contacts:", "observances:\n  - {name: Easter, kind: fasting}\ncontacts:"),
 ]
+MEDICATION_MUTATIONS = [   # the first medication entry (amlodipine) and the routine of the same file
+    ("name: amlodipine", 'name: "  "'),
+    ("name: amlodipine", "name: 5"),
+    ("dose: one 5 mg tablet", 'dose: "\\t"'),
+    ('times: ["08:00"]', 'times: [" 08:00"]'),
+    ('times: ["08:00"]', 'times: ["08:00 "]'),
+    ('times: ["08:00"]', 'times: ["8:00"]'),
+    ('times: ["08:00"]', 'times: ["24:00"]'),
+    ('times: ["08:00"]', "times: []"),
+    ('times: ["08:00"]', 'times: ["08:00", "08:00"]'),
+    ('times: ["08:00"]', "events: [{event: breakfast, minutes_before: 30}]"),
+    ('times: ["08:00"]', "events: [{event: breakfast, minutes_before: 30.5}]"),
+    ('times: ["08:00"]', "events: [{event: breakfast, minutes_after: 1440}]"),
+    ('times: ["08:00"]', "events: [{event: breakfast, minutes_before: 5, minutes_after: 5}]"),
+    ('times: ["08:00"]', "events: [brunch]"),
+    ('times: ["08:00"]', "events: [{event: brunch}]"),
+    ('times: ["08:00"]', "events: [{minutes_before: 5}]"),
+    ('times: ["08:00"]', "events: [meals, bedtime]"),
+    ("with_food: false\n  - id: alendronic", "with_food: false\n    source: ' '\n  - id: alendronic"),
+    ("with_food: false\n  - id: alendronic",
+     "with_food: false\n    source: fhir:MedicationRequest/x\n  - id: alendronic"),
+    ("with_food: false\n  - id: alendronic", "with_food: no\n  - id: alendronic"),
+    ("with_food: false\n  - id: alendronic", "with_food: false\n    weekdays: []\n  - id: alendronic"),
+    ("with_food: false\n  - id: alendronic", "with_food: false\n    every_days: 2\n  - id: alendronic"),
+    ("with_food: false\n  - id: alendronic",
+     'with_food: false\n    every_days: 2\n    start: "2026-03-01"\n  - id: alendronic'),
+    ("medication:", 'routine: {breakfast: " 08:30"}\nmedication:'),
+    ("medication:", 'routine: {breakfast: "8.30"}\nmedication:'),
+    ("medication:", 'routine: {brunch: "10:00"}\nmedication:'),
+]
+EDITS = MUTATIONS + MEDICATION_MUTATIONS
 
 
-@pytest.mark.parametrize("old, new", MUTATIONS, ids=[new for _, new in MUTATIONS])
+@pytest.mark.parametrize("old, new", EDITS, ids=[new for _, new in EDITS])
 def test_schema_and_loader_agree_on_resident_edits(tmp_path: Path, registry: Registry, old: str, new: str) -> None:
     path, _ = broken_copy(tmp_path, RESIDENT, old, new)
     schema_says = schema_errors(path, registry)
@@ -180,7 +220,7 @@ def _properties(schema: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-@pytest.mark.parametrize("kind", ["culture", "resident", "phrases", "understanding", "exemplars"])
+@pytest.mark.parametrize("kind", ["culture", "resident", "phrases", "understanding", "exemplars", "medication"])
 def test_every_property_is_described_for_staff(kind: str, registry: Registry) -> None:
     schema = json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text())
     assert schema["$id"] == schema_id(kind)

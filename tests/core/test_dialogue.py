@@ -304,3 +304,18 @@ def test_words_recognised_in_time_need_no_filler(manager: DialogueManager) -> No
     hear(manager, "I've taken them", T0)
     manager.on_stopped_speaking(PERSON, T0 + dt.timedelta(seconds=0.3))    # crossed with the words on the way
     assert "filler" not in acts(manager.tick(T0 + dt.timedelta(seconds=5)))
+
+
+def test_a_resident_who_asked_for_the_familiar_register_is_spoken_to_that_way() -> None:
+    from robot.core.profile import Formality
+
+    acts_by_register = {act: (f"{act} usted",) for act in ACTS}
+    familiar = {"greeting.morning": ("greeting.morning tú",)}
+    bank = PhraseBank({"es": LanguagePhrases("es", acts_by_register, {}, {}, {"or": "o", "list_separator": ", "},
+                                             familiar)})
+    for formality, expected in ((Formality.T, "greeting.morning tú"), (Formality.V, "greeting.morning usted")):
+        profile = resident(locale="es-ES", formality=formality)
+        manager = DialogueManager(Home({}, {PERSON: profile}), bank, load_lexical_understanding(
+            PROFILES_DIR / "understanding"))
+        greeting, question = spoken(manager.on_engagement(PERSON, True, T0))
+        assert greeting.text == expected and question.text == "greeting.ask_wellbeing usted"

@@ -103,3 +103,32 @@ def test_catalogue_slots_and_variant_counts() -> None:
     assert ACTS["stop.ack"] == frozenset()
     assert min_variants("greeting.morning") == 3
     assert min_variants("farewell") == 2
+
+
+def familiar_bank() -> PhraseBank:
+    spanish = LanguagePhrases(
+        language="es",
+        acts={"greeting.ask_wellbeing": ("¿Cómo se encuentra, {address}?", "¿Qué tal está usted, {address}?"),
+              "time.tell": ("Son las {time}.",)},
+        topics={}, relations={}, words={"or": "o", "list_separator": ", "},
+        familiar={"greeting.ask_wellbeing": ("¿Cómo te encuentras, {address}?", "¿Qué tal estás, {address}?")})
+    return PhraseBank({"es": spanish})
+
+
+def test_a_resident_who_asked_for_tu_hears_tu_and_the_others_hear_usted() -> None:
+    phrases = familiar_bank()
+    slots = {"address": "Carmen"}
+    polite = [phrases.render("es", "greeting.ask_wellbeing", slots, key="r-1", familiar=False) for _ in range(2)]
+    familiar = [phrases.render("es", "greeting.ask_wellbeing", slots, key="r-2", familiar=True) for _ in range(2)]
+    assert polite == ["¿Cómo se encuentra, Carmen?", "¿Qué tal está usted, Carmen?"]
+    assert familiar == ["¿Cómo te encuentras, Carmen?", "¿Qué tal estás, Carmen?"]
+
+
+def test_an_act_without_familiar_phrasings_is_said_in_the_polite_register() -> None:
+    phrases = familiar_bank()
+    assert phrases.render("es", "time.tell", {"time": "13:05"}, familiar=True) == "Son las 13:05."
+
+
+def test_familiar_phrasings_get_the_same_slot_checks() -> None:
+    with pytest.raises(PhraseError, match=r"missing \['address'\]"):
+        familiar_bank().render("es", "greeting.ask_wellbeing", {}, familiar=True)

@@ -12,8 +12,10 @@ import pytest
 from robot.adapters.yaml_profiles import (
     PERSON_ID, load_home, load_phrase_bank, validate_tree, write_resident_copy,
 )
+from robot.adapters.profile_schema import schema_errors
 from robot.core.acts import ACTS, min_variants
-from robot.core.profile import Consent, ProfileError, Source
+from robot.core.phrases import template_slots
+from robot.core.profile import Consent, Formality, ProfileError, Source
 from robot.paths import PROFILES_DIR
 
 KANJI = re.compile(r"[\u4e00-\u9fff]")
@@ -82,6 +84,35 @@ def test_phrase_banks_cover_every_act_in_every_language() -> None:
             for _ in variants:
                 text = phrases.render(language, act, {slot: f"<{slot}>" for slot in slots}, key="check")
                 assert "{" not in text and "}" not in text and text.strip(), (language, act)
+
+
+# the polite register's words, which a T-register phrasing must not use
+POLITE_FORMS = {"es": re.compile(r"\b(usted|[Pp]erdone|[Dd]isculpe|[Dd]ígame|[Cc]uídese|[Ss]u|[Ll]e apetece)\b"),
+                "pl": re.compile(r"\bPan(a|u|i)?\b|[Pp]roszę \w+ć\b")}
+
+
+def test_familiar_phrasings_keep_the_slots_of_the_polite_ones_and_use_no_polite_forms() -> None:
+    phrases = load_phrase_bank(PROFILES_DIR)
+    assert {language for language in phrases.languages if phrases.bank(language).familiar} == {"es", "pl"}
+    for language in sorted(phrases.languages):
+        bank = phrases.bank(language)
+        for act, variants in bank.familiar.items():
+            slots = {slot: f"<{slot}>" for slot in ACTS[act]}
+            assert frozenset().union(*map(template_slots, variants)) == \
+                frozenset().union(*map(template_slots, bank.acts[act])), (language, act)
+            heard = {phrases.render(language, act, slots, key="check", familiar=True) for _ in variants}
+            assert heard == {variant.format_map(slots) for variant in variants}, (language, act)
+            assert [v for v in variants if POLITE_FORMS[language].search(v)] == [], (language, act)
+
+
+def test_a_resident_who_asked_for_the_familiar_register_gets_it_in_their_language() -> None:
+    home, phrases = load_home(PROFILES_DIR), load_phrase_bank(PROFILES_DIR)
+    familiar = [r for r in home.residents.values() if r.formality is Formality.T]
+    assert [r.person_id for r in familiar] == ["r-c41d07"]          # Carmen asked for tú
+    for resident in familiar:
+        assert phrases.bank(resident.language).familiar, resident.person_id
+    greeting = phrases.render("es", "greeting.ask_wellbeing", {"address": "Carmen"}, familiar=True)
+    assert greeting == "¿Cómo te encuentras hoy, Carmen?"
 
 
 def test_japanese_phrases_are_written_in_kana_for_the_speech_engine() -> None:
@@ -193,6 +224,16 @@ MISTAKES = {
                                                     "{contact} is on the line."),
     "a phrase that is not text": Mistake("phrases/en.yaml", '"{contact} is on the line."', "{contact}",
                                          "acts.call.connected[1]", "a phrase in double quotes", "- {contact}"),
+    "familiar: unknown act": Mistake("phrases/es.yaml", '  smalltalk.ask_more:\n    - "Cuéntame más sobre {topic}."',
+                                     '  smalltalk.ask_moar:\n    - "Cuéntame más sobre {topic}."',
+                                     "familiar.smalltalk.ask_moar", "an act listed in robot/core/acts.py",
+                                     "smalltalk.ask_moar:"),
+    "familiar: unknown slot": Mistake("phrases/pl.yaml", '"Potrzebujesz pomocy?"', '"Potrzebujesz pomocy, {address}?"',
+                                      "familiar.confirm.help[0]", "only the slots of confirm.help",
+                                      "Potrzebujesz pomocy, {address}?"),
+    "familiar: too few greetings": Mistake("phrases/es.yaml", '    - "Dime, {address}, ¿cómo te sientes hoy?"\n', "",
+                                           "familiar.greeting.ask_wellbeing", "at least 3 variants",
+                                           "¿Cómo te encuentras hoy, {address}?"),
     "YAML syntax": Mistake("cultures/japanese.yaml", "name: Japanese", 'name: "Japanese', "(file)",
                            "valid YAML", None),
 }
@@ -209,6 +250,17 @@ def test_a_mistake_is_named_by_file_line_and_field(tree: Path, mistake: Mistake)
         assert errors[0].line == line_of(path, mistake.at)
     with pytest.raises(ProfileError):
         load_home(tree)
+
+
+FAMILIAR_MISTAKES = [name for name in MISTAKES if name.startswith("familiar:")]
+
+
+@pytest.mark.parametrize("name", FAMILIAR_MISTAKES)
+def test_the_published_schema_names_the_same_familiar_mistake(tree: Path, name: str) -> None:
+    mistake = MISTAKES[name]
+    path = tree / mistake.file
+    edit(path, mistake.old, mistake.new)
+    assert [(e.field, e.line) for e in schema_errors(path)] == [(mistake.field, line_of(path, mistake.at))]
 
 
 def test_the_message_reads_as_staff_need_it(tree: Path) -> None:

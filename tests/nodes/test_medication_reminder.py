@@ -211,6 +211,20 @@ def test_a_restarted_node_does_not_repeat_a_prompt_already_sent(harness: Harness
     assert harness.states() == [(Reminder.DUE, 1), (Reminder.SNOOZED, 1), (Reminder.DUE, 2)]
 
 
+def test_a_dose_due_while_the_node_was_down_across_midnight_reaches_staff(harness: Harness) -> None:
+    from carebot_interfaces.msg import Reminder
+
+    harness.start()
+    harness.set_clock(at(7, 0))          # tracking Monday's 08:00 dose, not prompted yet (so not stored yet)
+    harness.spin(10)
+    harness.stop()
+    harness.start()                      # back on Tuesday 00:05: Monday's dose is 16 h overdue
+    harness.set_clock(at(7, 0) + dt.timedelta(hours=17, minutes=5))
+    harness.spin_until(lambda: bool(harness.alerts))
+    assert [(msg.reminder_id, msg.state) for msg in harness.reminders] == [(RID, Reminder.MISSED)]
+    assert [(alert.category, alert.person_id) for alert in harness.alerts] == [("medication", "r-0d05e1")]
+
+
 def test_nothing_happens_before_the_clock_runs(harness: Harness) -> None:
     harness.start()
     harness.spin(30)
