@@ -96,8 +96,8 @@ def load_exemplar_dir(folder: Path) -> dict[str, ExemplarSet]:
 
 
 def with_refinement_cues(exemplars: Mapping[str, ExemplarSet], understanding_dir: Path) -> dict[str, ExemplarSet]:
-    """Add the curated "later" and "unwell" phrases (profiles/understanding/<lang>.yaml: med_later,
-    feeling_unwell) to each language's cues; one list per idea, shared with the speech grammars."""
+    """Add the curated "later", "unwell" and "call" phrases (profiles/understanding/<lang>.yaml: med_later,
+    feeling_unwell, call_family) to each language's cues; one list per idea, shared with the speech grammars."""
     lexicons = load_lexicons(understanding_dir)
     refined = {}
     for code, exemplar_set in exemplars.items():
@@ -106,7 +106,8 @@ def with_refinement_cues(exemplars: Mapping[str, ExemplarSet], understanding_dir
             refined[code] = exemplar_set
             continue
         cues = replace(exemplar_set.cues, later=lexicon.intents.get(IntentLabel.MED_LATER, ()),
-                       unwell=lexicon.intents.get(IntentLabel.FEELING_UNWELL, ()))
+                       unwell=lexicon.intents.get(IntentLabel.FEELING_UNWELL, ()),
+                       call=lexicon.intents.get(IntentLabel.CALL_FAMILY, ()))
         refined[code] = replace(exemplar_set, cues=cues)
     return refined
 

@@ -54,6 +54,8 @@ class Mood:
 
 NEUTRAL_MOOD = Mood(0.0, "neutral", 0.0)
 URGENT_CONFIDENCE = 0.9      # a literal help phrase: sure enough to alert staff, not proof (false alarms happen)
+SURE_CALL = 0.6              # a call_family vote share this high needs no call word (the robot confirms anyway)
+CUE_CONFIDENCE = 0.7         # a curated phrase decided against the neighbours (the robot still confirms a call)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class LanguageCues:
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     spaced: bool = True          # False: words are not separated by spaces (ja), match anywhere
     later: tuple[str, ...] = ()  # "not yet", "after lunch": an answer that asks to be reminded later
+    call: tuple[str, ...] = ()   # "ring", "phone", "talk to my": words that ask for a call (empty: not checked)
     unwell: tuple[str, ...] = () # "dizzy", "headache": feeling ill rather than feeling low
 
 
@@ -201,10 +204,29 @@ def understand(text: str, neighbours: Sequence[Neighbour], cues: Sequence[Langua
     if urgent:
         return NluResult(text, NluIntent.NEED_HELP, URGENT_CONFIDENCE, {}, mood, urgent)
     intent, confidence = vote(neighbours, policy)
+    if cues:
+        checked = checked_call_request(intent, text, cues[0], contacts, confidence)
+        intent, confidence = checked, confidence if checked is intent else max(confidence, CUE_CONFIDENCE)
     slots = next((found for c in cues if (found := extract_slots(intent, text, c, contacts))), {})
     if cues:
         slots.update(refinements(intent, text, cues[0], mood))
     return NluResult(text, intent, confidence, slots, mood)
+
+
+def checked_call_request(intent: NluIntent, text: str, cues: LanguageCues, contacts: Sequence[Contact] = (),
+                         confidence: float = 0.0) -> NluIntent:
+    """A call is an action: a weak call_family vote without any word asking for a call is a sentence about a
+    relative, so chat ("every November I make kimchi with my daughter"); a curated call phrase with a
+    relative or contact named is a call request the neighbours missed ("むすめに でんわしたい" read as yes).
+    Checked in the speaker's own language only."""
+    if not cues.call:
+        return intent
+    asks = bool(find_phrase(text, cues.call, cues.spaced))
+    if intent is NluIntent.CALL_FAMILY and not asks and confidence < SURE_CALL:
+        return NluIntent.CHAT
+    if intent in (NluIntent.CHAT, NluIntent.OTHER, NluIntent.YES) and asks and _family_slots(text, cues, contacts):
+        return NluIntent.CALL_FAMILY
+    return intent
 
 
 def refinements(intent: NluIntent, text: str, cues: LanguageCues, mood: Mood = NEUTRAL_MOOD) -> dict[str, str]:

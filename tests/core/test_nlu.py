@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from robot.core.nlu import (LanguageCues, Neighbour, NluIntent, VotePolicy, extract_slots, find_phrase,
@@ -111,3 +113,31 @@ def test_mood_is_the_likeliest_emotion_with_expected_valence() -> None:
 def test_an_unknown_emotion_label_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="bored.*expected"):
         mood_from_probabilities({"bored": 1.0})
+
+
+CALLS = dataclasses.replace(EN, call=("call", "ring", "phone", "speak to my"), later=("later", "not yet"),
+                            unwell=("dizzy",))
+
+
+def test_a_weak_call_vote_without_a_word_asking_for_a_call_is_chat() -> None:
+    said = "I'm knitting a jumper for my granddaughter"
+    assert understand(said, [Neighbour(NluIntent.CALL_FAMILY, 0.9)] * 2 + [Neighbour(NluIntent.CHAT, 0.89)] * 2,
+                      [CALLS]).intent is NluIntent.CHAT
+    sure = understand(said, [Neighbour(NluIntent.CALL_FAMILY, 0.9)] * 5, [CALLS])
+    assert sure.intent is NluIntent.CALL_FAMILY   # a confident vote stands: the robot confirms before calling
+
+
+def test_a_call_word_and_a_relative_make_a_call_request_the_vote_missed() -> None:
+    result = understand("could you ring my son", [Neighbour(NluIntent.YES, 0.9)] * 3, [CALLS])
+    assert (result.intent, result.slots.get("relation")) == (NluIntent.CALL_FAMILY, "son")
+    assert result.confidence >= 0.7
+    assert understand("ring the bell", [Neighbour(NluIntent.CHAT, 0.9)] * 3, [CALLS]).intent is NluIntent.CHAT
+
+
+def test_later_and_unwell_refine_the_label_without_changing_it() -> None:
+    later = understand("not yet, after my tea", [Neighbour(NluIntent.MED_DECLINED, 0.9)] * 3, [CALLS])
+    assert (later.intent, later.slots) == (NluIntent.MED_DECLINED, {"when": "later"})
+    unwell = understand("I feel dizzy", [Neighbour(NluIntent.FEELING_LOW, 0.9)] * 3, [CALLS])
+    assert unwell.slots == {"feeling": "unwell"}
+    goodbye = understand("see you later", [Neighbour(NluIntent.GOODBYE, 0.9)] * 3, [CALLS])
+    assert goodbye.slots == {}
