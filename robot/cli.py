@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 
+from robot.alerts_cli import add_alerts_parser
 from robot.graph import GraphError, load_graph, node_command, node_environment, run_context
 from robot.meds_cli import add_meds_parser
 from robot.models_cli import add_models_parser
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     add_models_parser(commands)
     add_nlu_parser(commands)
     add_meds_parser(commands)
+    add_alerts_parser(commands)
     return parser
 
 
