@@ -37,7 +37,7 @@ from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from robot.adapters.yaml_profiles import load_home, medication_yaml
-from robot.core.medication import Dose, doses_due, resident_zone
+from robot.core.medication import Dose, ReminderPolicy, doses_due, plan_first_prompt, resident_zone
 from robot.core.profile import WEEKDAYS, Medication, ProfileError, ResidentProfile
 from robot.paths import PROFILES_DIR, RUNS_DIR
 
@@ -107,9 +107,20 @@ def _due(arguments: argparse.Namespace) -> int:
 
 
 def due_rows(profile: ResidentProfile, day: dt.date) -> list[dict[str, str]]:
-    """The doses of the resident's local `day`, due times in local ISO 8601 with their UTC offset."""
+    """The doses of the resident's local `day`, due times in local ISO 8601 with their UTC offset.
+
+    A dose that quiet hours or a timing rule hold back also has `prompt` (when the robot first reminds,
+    in the same form) and `moved_for` (what held it back, e.g. "Karva Chauth fast").
+    """
     zone = resident_zone(profile)
-    return [_row(dose, dose.due.astimezone(zone)) for dose in doses_due(profile, day)]
+    rows = []
+    for dose in doses_due(profile, day):
+        row = _row(dose, dose.due.astimezone(zone))
+        first = plan_first_prompt(profile, dose, ReminderPolicy())
+        if first.moved_for:
+            row.update(prompt=first.at.astimezone(zone).isoformat(), moved_for=", ".join(first.moved_for))
+        rows.append(row)
+    return rows
 
 
 def _row(dose: Dose, local: dt.datetime) -> dict[str, str]:

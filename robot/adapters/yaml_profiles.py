@@ -30,8 +30,8 @@ from robot.core.phrases import OPTIONAL_WORDS, REQUIRED_WORDS, LanguagePhrases, 
 from robot.core.profile import (
     ADDRESS_FORMS, DOSE_EVENTS, GESTURES, ROUTINE_EVENTS, WEEKDAYS, Consent, Contact, CultureTemplate, Formality,
     Greeting, Home, Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Routine, Source,
-    SpeechStyle, TimeWindow,
-    TopicEntry, TopicInterest, parse_clock_time, parse_time_window, parse_weekdays, resolve_resident,
+    SpeechStyle, TimeWindow, TimingRule,
+    TopicEntry, TopicInterest, open_minutes, parse_clock_time, parse_time_window, parse_weekdays, resolve_resident,
 )
 
 PERSON_ID = re.compile(r"r-[0-9a-f]{6}")
@@ -328,14 +328,19 @@ class _IdCheck:
     """Reports an id used twice within one list of a file."""
 
     def __init__(self, reader: _Reader, what: str) -> None:
-        self._reader, self._what, self._seen = reader, what, set[str]()
+        self._reader, self._what, self._seen = reader, what, dict[str, None]()
 
     def __call__(self, node: Node | None, field: str, value: str | None) -> str | None:
         if value in self._seen:
             self._reader.fail(node, field, f"a {self._what} id not used before in this file", repr(value))
         elif value is not None:
-            self._seen.add(value)
+            self._seen[value] = None
         return value
+
+    @property
+    def seen(self) -> tuple[str, ...]:
+        """The ids given so far, in file order (also those of items that failed otherwise)."""
+        return tuple(self._seen)
 
 
 def _contact(reader: _Reader, node: Node, path: str, unique: _IdCheck) -> Contact | None:
@@ -479,9 +484,33 @@ def _resident_topics(reader: _Reader, node: Node | None) -> tuple[tuple[TopicEnt
     return liked, avoided
 
 
+def _timing_rule(reader: _Reader, node: Node, path: str, medication_ids: _IdCheck,
+                 quiet_hours: Sequence[TimeWindow]) -> TimingRule | None:
+    """One `timing_rules:` item: from/to local dates, the windows reminders may start in, which medications."""
+    values = reader.fields(node, path, ("name", "from", "to", "prompt_only"), ("medication",))
+    known = medication_ids.seen
+    expected_id = f"the id of a medication in this file ({', '.join(known) or 'none yet'})"
+    name = reader.text(values.get("name"), f"{path}.name", expected="why the rule is kept, in staff's words")
+    first, last = reader.date(values.get("from"), f"{path}.from"), reader.date(values.get("to"), f"{path}.to")
+    windows = reader.each(values.get("prompt_only"), f"{path}.prompt_only", reader.window, "window", at_least=1)
+    ids = reader.each(values.get("medication"), f"{path}.medication",
+                      lambda item, item_path: reader.parsed(item, item_path, expected_id,
+                                                            lambda raw: raw if raw in known else _reject(raw)),
+                      "medication id", at_least=1)
+    if first and last and last < first:
+        reader.fail(values["to"], f"{path}.to", f"a date on or after from ({first})", repr(str(last)))
+    if windows and not open_minutes(windows, quiet_hours):
+        reader.fail(values["prompt_only"], f"{path}.prompt_only",
+                    "windows with some time outside quiet_hours (else the reminders could never be given)",
+                    ", ".join(f"{window.start:%H:%M}-{window.end:%H:%M}" for window in windows))
+    if not reader.ok:
+        return None
+    return TimingRule(name=name, first_day=first, last_day=last, prompt_only=windows, medication_ids=frozenset(ids))
+
+
 _RESIDENT_REQUIRED = ("id", "preferred_name", "address_as", "culture", "locale", "timezone", "consent")
 _RESIDENT_OPTIONAL = ("hearing", "greeting", "formality", "topics", "observances", "life_story", "contacts",
-                      "routine", "medication", "quiet_hours")
+                      "routine", "medication", "quiet_hours", "timing_rules")
 
 
 def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
@@ -493,6 +522,9 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
     liked, avoided = _resident_topics(reader, values.get("topics"))
     contact_ids, medication_ids = _IdCheck(reader, "contact"), _IdCheck(reader, "medication")
     routine = _routine(reader, values.get("routine"))
+    medications = reader.each(values.get("medication"), "medication",
+                              lambda item, path: _medication(reader, item, path, medication_ids, routine), "medication")
+    quiet_hours = reader.each(values.get("quiet_hours"), "quiet_hours", reader.window, "window")
     entry = ResidentEntry(
         person_id=person_id,
         preferred_name=reader.text(values.get("preferred_name"), "preferred_name"),
@@ -507,11 +539,12 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
         life_story=reader.texts(values.get("life_story"), "life_story", expected="a short fact"),
         contacts=reader.each(values.get("contacts"), "contacts",
                              lambda item, path: _contact(reader, item, path, contact_ids), "contact"),
-        medications=reader.each(values.get("medication"), "medication",
-                                lambda item, path: _medication(reader, item, path, medication_ids, routine),
-                                "medication"),
-        quiet_hours=reader.each(values.get("quiet_hours"), "quiet_hours", reader.window, "window"),
+        medications=medications,
+        quiet_hours=quiet_hours,
         consent=reader.parsed(values.get("consent"), "consent", "none, metrics or full", Consent),
+        timing_rules=reader.each(values.get("timing_rules"), "timing_rules",
+                                 lambda item, path: _timing_rule(reader, item, path, medication_ids, quiet_hours),
+                                 "timing rule"),
     )
     if not reader.ok:
         return None

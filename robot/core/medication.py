@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Protocol, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from robot.core.alerts import AlertCategory, Severity, StaffAlert
-from robot.core.profile import DOSE_EVENTS, Medication, ResidentProfile, Routine, TimeWindow
+from robot.core.profile import DOSE_EVENTS, Medication, ResidentProfile, Routine
 
 UTC = dt.timezone.utc
 
@@ -100,7 +100,9 @@ class ReminderRecord:
     """Everything the tracker knows about one dose; what the store persists.
 
     `deadline` is when the tracker acts on its own next: the (next) prompt while SCHEDULED or SNOOZED,
-    the answer timeout while DUE, None once finished.
+    the answer timeout while DUE, None once finished. `moved_for` (why the first prompt is later than
+    the due time) is not persisted: only the first prompt's note uses it, and until that prompt a record
+    is recomputed from the profile.
     """
 
     dose: Dose
@@ -108,6 +110,7 @@ class ReminderRecord:
     state: ReminderState
     deadline: dt.datetime | None
     attempts: tuple[Attempt, ...] = ()
+    moved_for: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def attempt(self) -> int:
@@ -281,25 +284,74 @@ def doses_due(profile: ResidentProfile, day: dt.date) -> list[Dose]:
     return sorted(doses, key=lambda dose: (dose.due, dose.reminder_id))
 
 
-def _window_end(local: dt.datetime, window: TimeWindow, zone: ZoneInfo) -> dt.datetime:
-    """The end of the quiet `window` that contains the local moment `local`."""
-    day = local.date() if local.time() < window.end else local.date() + dt.timedelta(days=1)
-    return local_to_utc(day, window.end, zone)
+QUIET_HOURS = "quiet hours"   # the reason a quiet window gives in `FirstPrompt.moved_for`
+
+
+@dataclass(frozen=True)
+class FirstPrompt:
+    """When a dose is first prompted; `moved_for` names what held it back from its due time, in order
+    met ("quiet hours", a timing rule's name), empty when it is prompted when due."""
+
+    at: dt.datetime
+    moved_for: tuple[str, ...] = ()
+
+
+def plan_first_prompt(profile: ResidentProfile, dose: Dose, policy: ReminderPolicy) -> FirstPrompt:
+    """The earliest moment at or after the dose's due time at which it may be prompted.
+
+    A moment is held back by quiet hours (when the policy defers in them) and by each of the resident's
+    timing rules that covers the medication on the moment's local date, unless the moment lies inside one
+    of that rule's windows. Both apply together: the prompt goes to the first moment free of every hold,
+    so at least the later of the quiet window's end and the rule window's start, and later still when that
+    moment is held by the other (quiet 22:00-07:00 and a fast allowing 18:30-04:30 move a 23:00 dose to
+    18:30 the next day). A hold lifts only when a quiet window ends, a rule's window opens or a local day
+    begins (a rule's dates ending), so those are the moments tried. Never dropped: hours that never open
+    (quiet all day) hold nothing.
+    """
+    zone = resident_zone(profile)
+    held = _holds(profile, dose, dose.due, zone, policy)
+    if not held:
+        return FirstPrompt(dose.due)
+    reasons = dict.fromkeys(held)
+    first_day = dose.due.astimezone(zone).date()
+    for offset in range(_days_held(profile, dose, first_day) + 1):
+        for moment in _openings(profile, first_day + dt.timedelta(days=offset), zone, policy):
+            if moment <= dose.due:
+                continue
+            held = _holds(profile, dose, moment, zone, policy)
+            if not held:
+                return FirstPrompt(moment, tuple(reasons))
+            reasons.update(dict.fromkeys(held))
+    return FirstPrompt(dose.due)
 
 
 def first_prompt(profile: ResidentProfile, dose: Dose, policy: ReminderPolicy) -> dt.datetime:
-    """When to prompt a dose first: when due, or at the end of the quiet hours it falls in."""
-    if not policy.defer_in_quiet_hours:
-        return dose.due
-    zone = resident_zone(profile)
-    moment = dose.due
-    for _ in profile.quiet_hours:   # adjoining windows (22:00-06:00, 06:00-07:00) defer once each
-        local = moment.astimezone(zone)
-        window = next((w for w in profile.quiet_hours if w.contains(local.time())), None)
-        if window is None:
-            break
-        moment = _window_end(local, window, zone)
-    return moment
+    """When to prompt a dose first: when due, or when quiet hours and timing rules let it (plan_first_prompt)."""
+    return plan_first_prompt(profile, dose, policy).at
+
+
+def _holds(profile: ResidentProfile, dose: Dose, moment: dt.datetime, zone: ZoneInfo,
+           policy: ReminderPolicy) -> list[str]:
+    """What keeps the dose from being prompted at `moment`; empty when nothing does."""
+    local = moment.astimezone(zone)
+    held = [QUIET_HOURS] if policy.defer_in_quiet_hours and profile.in_quiet_hours(local.time()) else []
+    return held + [rule.name for rule in profile.timing_rules
+                   if rule.covers(dose.medication_id, local.date()) and not rule.allows(local.time())]
+
+
+def _openings(profile: ResidentProfile, day: dt.date, zone: ZoneInfo, policy: ReminderPolicy) -> list[dt.datetime]:
+    """The instants of the local `day` at which a hold may lift, ascending."""
+    times = {dt.time(0, 0)} | {window.start for rule in profile.timing_rules for window in rule.prompt_only}
+    if policy.defer_in_quiet_hours:
+        times |= {window.end for window in profile.quiet_hours}
+    return sorted({local_to_utc(day, time, zone) for time in times})
+
+
+def _days_held(profile: ResidentProfile, dose: Dose, first_day: dt.date) -> int:
+    """Local days after `first_day` worth searching for an opening: to the day after the last covering rule."""
+    last_days = [rule.last_day for rule in profile.timing_rules
+                 if not rule.medication_ids or dose.medication_id in rule.medication_ids]
+    return max(1, (max(last_days, default=first_day) - first_day).days + 1)
 
 
 class ReminderTracker:
@@ -330,9 +382,10 @@ class ReminderTracker:
         """
         added = [dose for dose in doses_due(profile, day) if dose.reminder_id not in self._records]
         for dose in added:
+            first = plan_first_prompt(profile, dose, self.policy)
             self._records[dose.reminder_id] = ReminderRecord(
                 dose=dose, timezone=profile.timezone, state=ReminderState.SCHEDULED,
-                deadline=first_prompt(profile, dose, self.policy))
+                deadline=first.at, moved_for=first.moved_for)
         return added
 
     def tick(self, now: dt.datetime) -> Changes:
@@ -391,6 +444,8 @@ class ReminderTracker:
                       deadline=now + dt.timedelta(seconds=self.policy.answer_timeout_s),
                       attempts=record.attempts + (Attempt(number, now),))
         note = f"prompt {number} of {self.policy.max_attempts}"
+        if number == 1 and record.moved_for:
+            note += f", moved for {_joined(list(record.moved_for))}"
         if lateness >= dt.timedelta(minutes=1):
             note += f", {int(lateness.total_seconds() // 60)} min late"
         return new, [_update(new, note, now)]

@@ -109,6 +109,44 @@ def parse_weekdays(names: Iterable[str]) -> frozenset[int]:
     return frozenset(days)
 
 
+def open_minutes(allowed: Iterable[TimeWindow], closed: Iterable[TimeWindow]) -> int:
+    """Minutes of a day inside one of `allowed` and outside all of `closed` (clock changes aside)."""
+    allowed, closed = tuple(allowed), tuple(closed)
+    minutes = (dt.time(minute // 60, minute % 60) for minute in range(24 * 60))
+    return sum(1 for moment in minutes
+               if any(w.contains(moment) for w in allowed) and not any(w.contains(moment) for w in closed))
+
+
+@dataclass(frozen=True)
+class TimingRule:
+    """Staff's limit on when medication reminders may start on some local dates, e.g. during a fast.
+
+    From `first_day` to `last_day` (the resident's local dates, inclusive) a covered dose is first
+    prompted only inside one of the `prompt_only` windows; `medication_ids` empty covers every medication.
+    `name` says why in staff's words ("Ramadan fast") and appears in the reminder's note.
+    """
+
+    name: str
+    first_day: dt.date
+    last_day: dt.date
+    prompt_only: tuple[TimeWindow, ...]
+    medication_ids: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.last_day < self.first_day:
+            raise ValueError(f"timing rule {self.name!r}: ends {self.last_day} before it starts {self.first_day}")
+        if not self.prompt_only:
+            raise ValueError(f"timing rule {self.name!r}: needs a window in which reminders may be given")
+
+    def covers(self, medication_id: str, day: dt.date) -> bool:
+        """Whether the rule holds for this medication on the local `day`."""
+        return (self.first_day <= day <= self.last_day
+                and (not self.medication_ids or medication_id in self.medication_ids))
+
+    def allows(self, local_time: dt.time) -> bool:
+        return any(window.contains(local_time) for window in self.prompt_only)
+
+
 @dataclass(frozen=True)
 class TopicInterest:
     """A conversation topic and how likely it interests someone (1.0 = known to)."""
@@ -255,6 +293,7 @@ class ResidentProfile:
     provenance: dict[str, Source] = field(default_factory=dict, compare=False, hash=False)
     formality: Formality = Formality.V
     observances: tuple[Observance, ...] = ()
+    timing_rules: tuple[TimingRule, ...] = ()
 
     @property
     def language(self) -> str:
@@ -322,10 +361,11 @@ class ResidentEntry:
     medications: tuple[Medication, ...] = ()
     quiet_hours: tuple[TimeWindow, ...] = ()
     consent: Consent = Consent.METRICS
+    timing_rules: tuple[TimingRule, ...] = ()
 
 
 _STAFF_ONLY_FIELDS = ("preferred_name", "address_as", "culture_id", "locale", "timezone", "contacts",
-                      "medications", "quiet_hours", "consent", "life_story")
+                      "medications", "quiet_hours", "consent", "life_story", "timing_rules")
 
 
 _T = TypeVar("_T")
@@ -386,7 +426,7 @@ def resolve_resident(culture: CultureTemplate, entry: ResidentEntry) -> Resident
         greeting=greeting, speech=speech, topics=topics, avoided_topics=avoided,
         contacts=entry.contacts, medications=entry.medications, quiet_hours=entry.quiet_hours,
         consent=entry.consent, life_story=entry.life_story, provenance=provenance,
-        formality=formality, observances=observances,
+        formality=formality, observances=observances, timing_rules=entry.timing_rules,
     )
 
 

@@ -43,6 +43,13 @@ def test_every_profile_file_follows_its_schema(path: Path, registry: Registry) -
     assert [str(error) for error in schema_errors(path, registry)] == []
 
 
+def timing_rule_edit(name: str = "Lent", start: str = "2026-02-18", prompt_only: str = '["18:00-21:00"]',
+                   medication: str = "[amlodipine]") -> tuple[str, str]:
+    """(old, new) adding a one-line timing rule after the resident file's quiet hours."""
+    rule = f"{{name: {name}, from: {start}, to: 2026-04-02, prompt_only: {prompt_only}, medication: {medication}}}"
+    return 'quiet_hours: ["22:00-07:00"]', f'quiet_hours: ["22:00-07:00"]\ntiming_rules:\n  - {rule}'
+
+
 RULES = [   # (file, old text, new text, field, expected words)
     (RESIDENT, "consent: full", "consent: everything", "consent", "one of none, metrics, full"),
     (RESIDENT, "id: r-3f9a1c", "id: R-3F9A1C", "id", "r- and 6 lowercase hex digits"),
@@ -82,6 +89,12 @@ RULES = [   # (file, old text, new text, field, expected words)
      "first day, a local date YYYY-MM-DD"),
     (RESIDENT, 'quiet_hours: ["22:00-07:00"]', 'quiet_hours: ["22:00-07:00"]\nroutine: {breakfast: "8.30"}',
      "routine.breakfast", "when the resident has breakfast, HH:MM"),
+    (RESIDENT, *timing_rule_edit(prompt_only='["6pm-9pm"]'), "timing_rules[0].prompt_only[0]", "HH:MM-HH:MM"),
+    (RESIDENT, *timing_rule_edit(prompt_only="[]"), "timing_rules[0].prompt_only", "at least 1 time window"),
+    (RESIDENT, *timing_rule_edit(start='"18/02/2026"'), "timing_rules[0].from",
+     "the first local day the rule holds, a date YYYY-MM-DD"),
+    (RESIDENT, *timing_rule_edit(name="Lent, until: 2026-04-02"), "timing_rules[0].until",
+     "one of the keys name, from, to, prompt_only, medication"),
 ]
 
 
@@ -191,7 +204,22 @@ MEDICATION_MUTATIONS = [   # the first medication entry (amlodipine) and the rou
     ("medication:", 'routine: {breakfast: "8.30"}\nmedication:'),
     ("medication:", 'routine: {brunch: "10:00"}\nmedication:'),
 ]
-EDITS = MUTATIONS + MEDICATION_MUTATIONS
+TIMING_RULE_MUTATIONS = [   # a timing rule after the quiet hours; rule dates in order and medication ids
+    timing_rule_edit(),        # known to this file are the loader's alone (not expressible in the schema)
+    timing_rule_edit(start='"2026-02-18"'),
+    timing_rule_edit(start="2026-2-18"),
+    timing_rule_edit(name='" "'),
+    timing_rule_edit(prompt_only='"18:00-21:00"'),
+    timing_rule_edit(prompt_only='["18:00-04:30", "05:00-06:00"]'),
+    timing_rule_edit(prompt_only='["18:00-18:00"]'),
+    timing_rule_edit(medication="[]"),
+    timing_rule_edit(medication="null"),
+    timing_rule_edit(medication="amlodipine"),
+    timing_rule_edit(medication="[Amlodipine]"),
+    ('quiet_hours: ["22:00-07:00"]', 'quiet_hours: ["22:00-07:00"]\ntiming_rules: []'),
+    ('quiet_hours: ["22:00-07:00"]', 'quiet_hours: ["22:00-07:00"]\ntiming_rules:\n  - {name: Lent}'),
+]
+EDITS = MUTATIONS + MEDICATION_MUTATIONS + TIMING_RULE_MUTATIONS
 
 
 @pytest.mark.parametrize("old, new", EDITS, ids=[new for _, new in EDITS])

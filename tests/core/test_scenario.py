@@ -148,7 +148,7 @@ def test_mistakes_name_the_file_line_field_and_what_was_expected(body: str, line
 def test_header_mistakes_are_explained() -> None:
     assert "IANA time zone" in str(error_of(HEADER.replace("Europe/Madrid", "Madrid/Spain")))
     assert "YYYY-MM-DD HH:MM" in str(error_of(HEADER.replace('"2026-03-02 07:00"', '"02/03/2026"')))
-    assert "from 0.0166667 to 24" in str(error_of(HEADER.replace("duration_hours: 24", "duration_hours: 30")))
+    assert "from 0.0166667 to 168" in str(error_of(HEADER.replace("duration_hours: 24", "duration_hours: 200")))
     late = error_of(HEADER.replace("duration_hours: 24", "duration_hours: 2")
                     + "events:\n  - {at: 09:30, resident: r-3f9a1c, do: leave}\n")
     assert late.path == "events[0].at" and "before the scenario ends" in str(late)
