@@ -245,6 +245,7 @@ def node_environment(base: Mapping[str, str], run_dir: Path, domain_id: int | No
         environment["ROS_DOMAIN_ID"] = str(domain_id)
     environment["ROS_LOG_DIR"] = str(run_dir / "ros_logs")
     environment["PYTHONUNBUFFERED"] = "1"
+    environment["PYTHONFAULTHANDLER"] = "1"   # a crash in native code (DDS, torch) still leaves a stack in the log
     return environment
 
 

@@ -481,7 +481,7 @@ class DialogueManager:
                       effects: Effects) -> None:
         if not good_time_to_call(contact, now):
             self._say(conv, "call.outside_hours", now, effects, latency, contact=contact.name,
-                      their_time=contact_local_time(contact, now).strftime("%H:%M"))
+                      their_time=self._phrases.clock_time(conv.profile.language, contact_local_time(contact, now).time()))
             return
         self._say(conv, "call.confirm", now, effects, latency, contact=contact.name,
                   relation=self._phrases.relation(conv.profile.language, contact.relation))

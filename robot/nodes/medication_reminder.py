@@ -84,7 +84,10 @@ class MedicationReminderNode(Node):
 
     def _on_tick(self) -> None:
         now = self._now()
-        if now is None or self._waiting_for_listeners(now):
+        if now is None:
+            return
+        if self._waiting_for_listeners(now):
+            self._publish_deadlines(now)   # announce anyway: a simulated clock waiting for us must start
             return
         self._schedule_days(now)
         self._carry_out(self._tracker.tick(now))
@@ -100,7 +103,11 @@ class MedicationReminderNode(Node):
             self._listened = True
             return False
         self._started_at = self._started_at or now
-        return (now - self._started_at).total_seconds() < self._listener_wait_s
+        waiting = (now - self._started_at).total_seconds() < self._listener_wait_s
+        if waiting:
+            self.get_logger().info("holding prompts until someone listens to /medication/reminders",
+                                   throttle_duration_sec=5.0)
+        return waiting
 
     def _schedule_days(self, now: dt.datetime) -> None:
         """Track each resident's local today and tomorrow, once per local day; after a restart also the

@@ -217,6 +217,11 @@ class SimClockNode(Node):
                                    f"{len(self._sources_seen)} deadline source(s); starting")
         if self._ready_at is not None and wall_now >= self._ready_at:
             self._running_since = wall_now
+        elif self._ready_at is None:
+            missing = sorted(self._sources_expected - self._sources_seen)
+            self.get_logger().info(f"still waiting: {self.count_subscribers('/clock')} of {self._expected} /clock "
+                                   f"subscriber(s); not yet announced: {', '.join(missing) or 'nobody'}",
+                                   throttle_duration_sec=10.0)
 
     def _publish_tick(self, now_ns: int) -> None:
         self._clock_pub.publish(ClockMsg(clock=to_msg(now_ns)))

@@ -27,7 +27,7 @@ def labelled_bank() -> PhraseBank:
     """Every act renders as '<act> | slot=value ...' so tests can see what was said and with what."""
     acts = {act: (f"{act} | " + " ".join(f"{slot}={{{slot}}}" for slot in sorted(slots)),) for act, slots in ACTS.items()}
     english = LanguagePhrases("en", acts, {"gardening": "gardening", "war": "war", "cricket": "cricket"},
-                              {"son": "son", "daughter": "daughter"}, {"or": "or", "list_separator": ", "})
+                              {"son": "son", "daughter": "daughter"}, {"or": "or", "list_separator": ", ", "time_pattern": "{h24}:{mm}"})
     return PhraseBank({"en": english})
 
 

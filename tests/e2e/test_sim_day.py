@@ -8,7 +8,6 @@ node's log, so the cause is readable in the test report.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from robot.adapters.sqlite_store import WellbeingReader
+from tests.conftest import graph_environment
 
 CAREBOT = Path(sys.executable).parent / "carebot"
 RUN_TIMEOUT_S = 600
@@ -41,7 +41,7 @@ def run_report(done: subprocess.CompletedProcess[str] | None, run_dir: Path) -> 
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     """One smoke run shared by the tests of this module (it takes a while)."""
     run_dir = tmp_path_factory.mktemp("smoke") / "run"
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment = graph_environment()
     try:
         done = subprocess.run([str(CAREBOT), "sim", "smoke", "--run-dir", str(run_dir)], capture_output=True,
                               text=True, timeout=RUN_TIMEOUT_S, env=environment)

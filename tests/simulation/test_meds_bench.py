@@ -22,6 +22,7 @@ from robot.paths import PROFILES_DIR
 from simulation.meds_bench import (
     START, BenchConfig, BenchInputError, ExpectedDose, Recording, expected_doses, figures, generate_residents,
     kill_moments)
+from tests.conftest import graph_environment
 
 UTC = dt.timezone.utc
 CAREBOT = Path(sys.executable).parent / "carebot"
@@ -115,7 +116,7 @@ def test_tiny_benchmark_with_a_kill_restart_loses_and_doubles_nothing(tmp_path: 
     run_dir = tmp_path / "run"
     bench = subprocess.Popen([str(CAREBOT), "bench", "meds", "--residents", "2", "--days", "1", "--restarts", "1",
                               "--seed", "4", "--json", "--run-dir", str(run_dir)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=graph_environment())
     try:
         stdout, stderr = bench.communicate(timeout=RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
