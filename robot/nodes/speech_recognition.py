@@ -131,8 +131,9 @@ class AudioHearing:
                               "the background (keeps the VAD usable in babble)")
         self._log = TimingLog(declare(node, "timing_log", "", "JSON-lines file for `carebot bench speech`; "
                                       "empty = off", read_only=True))
-        self._use_context = declare(node, "context_grammar", True, "decode the answer to a question against the "
-                                    "answers the dialogue expects (/dialogue/expected_answers)", read_only=True)
+        self._use_context = declare(node, "context_grammar", False, "decode the answer to a question against the "
+                                    "answers the dialogue expects (/dialogue/expected_answers); experimental",
+                                    read_only=True)
         self._exemplars: dict[str, dict[str, tuple[str, ...]]] = {}   # language -> intent -> sentences
         self._choice = RecogniserChoice()
         self._usage = RecogniserUsage()

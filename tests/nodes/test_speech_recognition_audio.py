@@ -33,7 +33,8 @@ def hearing(ros_context: Any, tmp_path: Path) -> Iterator[tuple[SimTimeGraph, Pa
     graph.add(SpeechRecognitionNode(context=ros_context, parameter_overrides=[
         Parameter("use_sim_time", value=True), Parameter("mode", value="audio"),
         Parameter("source", value="simulated"), Parameter("profiles_dir", value=str(PROFILES_DIR)),
-        Parameter("residents", value=[MARGARET]), Parameter("timing_log", value=str(timing_log))]))
+        Parameter("residents", value=[MARGARET]), Parameter("timing_log", value=str(timing_log)),
+        Parameter("context_grammar", value=True)]))
     try:
         yield graph, timing_log
     finally:
