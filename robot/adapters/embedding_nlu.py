@@ -29,6 +29,7 @@ from robot.core.profile import Contact
 
 EXEMPLARS_FOLDER = "exemplars"
 UNDERSTANDING_FOLDER = "understanding"
+WARM_UP = "hello"
 _FIELDS = {"language", "spaced", "intents", "urgent", "relations", "topics", "emotions"}
 _MOOD_STEPS, _MOOD_RATE, _MOOD_L2 = 300, 2.0, 1e-3
 
@@ -192,6 +193,7 @@ class EmbeddingUnderstanding:
         self._bank_intents = [intent for intent, _ in texts]
         self._bank = embedded[:len(texts)]
         self._mood = _MoodModel(embedded[len(texts):], [label for label, _ in feelings]) if feelings else None
+        encoder.encode([WARM_UP])   # the first pass is several times slower (kernel set-up): not on a resident's turn
 
     @classmethod
     def load(cls, profiles_dir: Path, models_dir: Path | None = None, threads: int = 1) -> "EmbeddingUnderstanding":
