@@ -21,15 +21,20 @@ import sys
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from robot.alerts_cli import add_alerts_parser
 from robot.graph import GraphError, load_graph, node_command, node_environment, run_context
 from robot.meds_cli import add_meds_parser
 from robot.models_cli import add_models_parser
 from robot.nlu_cli import add_bench_nlu_parser, add_nlu_parser
+from robot.core.profile import ProfileError
 from robot.paths import PROFILES_DIR, RUNS_DIR
 from robot.rosenv import ensure_loopback_only
 from simulation.meds_bench import add_bench_meds_parser
+
+if TYPE_CHECKING:   # the profile checks import jsonschema only when run
+    from referencing import Registry
 
 EXIT_BAD_INPUT = 2
 
@@ -188,19 +193,18 @@ def _profiles_validate(arguments: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _profile_problems(path: Path, registry: object) -> list[object]:
+def _profile_problems(path: Path, registry: Registry) -> list[ProfileError]:
     """Schema errors first; then what only the loader can see (ids, references between files), skipping a
     place the schema already reported."""
     from robot.adapters.profile_schema import KINDS, schema_errors
     from robot.adapters.yaml_profiles import validate_tree
-    from robot.core.profile import ProfileError
 
     if path.is_file():
-        return list(schema_errors(path, registry))  # type: ignore[arg-type]
+        return schema_errors(path, registry)
     if not path.is_dir():
         return [ProfileError(str(path), "(path)", "a profiles folder or a profile file", got="nothing there")]
     files = sorted(file for folder in KINDS for file in (path / folder).glob("*.yaml"))
-    found = [error for file in files for error in schema_errors(file, registry)]  # type: ignore[arg-type]
+    found = [error for file in files for error in schema_errors(file, registry)]
     reported = {(error.file, error.line) for error in found}
     return found + [error for error in validate_tree(path) if (error.file, error.line) not in reported]
 
@@ -209,7 +213,6 @@ def _profiles_show(arguments: argparse.Namespace) -> int:
     from robot.adapters.person_facts_store import PersonFactStore
     from robot.adapters.yaml_profiles import load_home
     from robot.core.person_facts import apply_facts
-    from robot.core.profile import ProfileError
 
     try:
         profile = load_home(arguments.profiles_dir).resident(arguments.person_id)

@@ -61,10 +61,10 @@ ENGAGEMENT_QOS = LATCHED
 UNDERSTANDERS = ("embedding", "lexical")
 
 
-def load_understander(kind: str, profiles_dir: Path, models_dir: str) -> Understander:
-    """The understanding model the parameter names (the embedding model is built on first use)."""
+def load_understander(kind: str, profiles_dir: Path, models_dir: str, lexical: Understander) -> Understander:
+    """The understanding model the parameter names; `lexical` is the curated-phrase one, already loaded."""
     if kind == "lexical":
-        return load_lexical_understanding(profiles_dir / "understanding")
+        return lexical
     if kind != "embedding":
         raise ValueError(f"dialogue: parameter 'understanding': expected one of {', '.join(UNDERSTANDERS)}, "
                          f"got {kind!r}")
@@ -138,7 +138,7 @@ class DialogueNode(Node):
                              "SQLite file of what residents told the robot about themselves (path)", read_only=True)
         self._facts = PersonFactStore(facts_file)
         self._fallback = load_lexical_understanding(profiles_dir / "understanding")
-        understander = self._fallback if kind == "lexical" else load_understander(kind, profiles_dir, models_dir)
+        understander = load_understander(kind, profiles_dir, models_dir, self._fallback)
         self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy,
                                         facts=self._facts.load())
         self._thinking = self.create_publisher(Bool, "/dialogue/thinking", DEPTH)
