@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 
 from robot.core.acts import ACTS
 from robot.core.alerts import AlertCategory, Severity, StaffAlert
+from robot.core.call_plans import CallPlans, PlannedCall, PlanReason, RetryPolicy, next_allowed_time
 from robot.core.calls import CallOutcome, choose_among, contact_local_time, good_time_to_call, resolve_contact
-from robot.core.effects import (CancelCall, Effect, Effects, LearnedFact, RaiseAlert, ReportReminderAnswer,
+from robot.core.effects import (CallPlansChanged, CancelCall, Effect, Effects, LearnedFact, RaiseAlert,
+                                ReportReminderAnswer,
                                 SessionChanged, Speak, StartCall, Understood)
 from robot.core.medication import Answer
 from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
@@ -40,6 +42,9 @@ class Awaiting(str, Enum):
     OFFER_CALL = "offer_call"
     TOPIC = "topic"
     COMMAND_CONFIRM = "command_confirm"
+    SCHEDULE_CALL = "schedule_call"          # "shall we call at 17:00 instead?"
+    AFTER_NO_ANSWER = "after_no_answer"      # "try again later, or leave a message?"
+    MESSAGE = "message"                      # "what shall I tell her?": the next words are the message
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Pending:
     clarified: bool = False
     command: NluResult | None = None         # what COMMAND_CONFIRM asks about
     resumes: Pending | None = None           # the question to go back to when the command is denied
+    plan: PlannedCall | None = None          # the call this question is about, when it was planned
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class DialoguePolicy:
     repeat_volume_step: float = 0.15
     snooze_minutes: int = 15
     filler_after_s: float = 0.8         # words still being recognised this long after the person stopped: a filler
+    retries: RetryPolicy = RetryPolicy()
+    plan_postpone_s: float = 120.0      # a planned call that comes up while the resident is busy waits this long
 
 
 @dataclass
@@ -79,6 +87,7 @@ class Conversation:
     offered_topics: set[str] = field(default_factory=set)
     unanswered_medications: list[str] = field(default_factory=list)
     in_call: bool = False
+    current_call: PlannedCall | None = None          # the call under way (its reason and attempt)
     greeted: bool = False
     stopped_speaking_at: dt.datetime | None = None   # their words are being recognised since then
     last_words_at: dt.datetime | None = None          # when the last recognised words arrived
@@ -106,8 +115,11 @@ EXPECTED_ANSWERS = {
     Awaiting.OFFER_CALL: (NluIntent.YES, NluIntent.NO),
     Awaiting.TOPIC: (NluIntent.YES, NluIntent.NO, NluIntent.CHAT),
     Awaiting.COMMAND_CONFIRM: (NluIntent.YES, NluIntent.NO),
+    Awaiting.SCHEDULE_CALL: (NluIntent.YES, NluIntent.NO),
+    Awaiting.AFTER_NO_ANSWER: (NluIntent.YES, NluIntent.NO),
 }
-"""Answers a recogniser may listen for first (a context grammar); CONTACT_CHOICE: names, so none."""
+"""Answers a recogniser may listen for first (a context grammar); CONTACT_CHOICE: names and MESSAGE: free
+words, so none."""
 CONFIRM_ACTS = {Answer.TAKEN: "confirm.med_taken", Answer.DECLINED: "confirm.med_declined"}
 
 
@@ -122,9 +134,12 @@ class DialogueManager:
     """Runs every resident's conversation; each `on_*` call returns the effects to carry out, in order."""
 
     def __init__(self, home: Home, phrases: PhraseBank, understander: Understander,
-                 policy: DialoguePolicy = DialoguePolicy(), facts: Iterable[PersonFact] = ()) -> None:
-        """`facts`: what residents told the robot before (a person store); they win over `home`'s guesses."""
+                 policy: DialoguePolicy = DialoguePolicy(), facts: Iterable[PersonFact] = (),
+                 plans: Iterable[PlannedCall] = ()) -> None:
+        """`facts`: what residents told the robot before (a person store); they win over `home`'s guesses.
+        `plans`: calls planned before a restart."""
         self._phrases = phrases
+        self._plans = CallPlans(tuple(plans))
         self._understander = understander
         self._policy = policy
         self._facts = list(facts)
@@ -183,6 +198,8 @@ class DialogueManager:
             self._stop(conv, now, latency, effects)
         elif understanding.intent is NluIntent.REPEAT and conv.last_spoken is not None:
             self._repeat(conv, now, latency, effects)
+        elif self._call_question_answered(conv, understanding, text, now, latency, effects):
+            pass
         elif not self._answer_pending(conv, understanding, text, now, latency, effects, constrained):
             self._new_subject(conv, understanding, text, now, latency, effects)
         self._mention_unanswered(conv, now, effects)
@@ -221,24 +238,40 @@ class DialogueManager:
         self._keep_waiting(self._conversation(person_id), now)
 
     def on_call_connected(self, person_id: str) -> None:
-        self._conversation(person_id).in_call = True
+        """The resident is on the phone (not for a message call: they are free to talk to the robot)."""
+        conv = self._conversation(person_id)
+        conv.in_call = conv.current_call is None or conv.current_call.reason is not PlanReason.MESSAGE
 
     def on_call_finished(self, person_id: str, contact_id: str, outcome: CallOutcome,
-                         now: dt.datetime) -> list[Effect]:
+                         now: dt.datetime, detail: str = "") -> list[Effect]:
+        """Tell the resident how the call went and plan what follows: a retry, a message, a staff note."""
         conv, effects = self._conversation(person_id), Effects()
-        conv.in_call = False
+        call = conv.current_call or PlannedCall(person_id, contact_id, now, PlanReason.RESIDENT_ASKED)
+        conv.in_call, conv.current_call = False, None
         contact = conv.profile.contact(contact_id)
-        name = contact.name if contact else contact_id
-        act = {CallOutcome.ANSWERED: "call.ended", CallOutcome.BUSY: "call.busy",
-               CallOutcome.NO_ANSWER: "call.no_answer", CallOutcome.DECLINED: "call.no_answer",
-               CallOutcome.CANCELLED: "stop.ack"}.get(outcome, "call.failed")
+        if contact is None:   # removed from the profile meanwhile
+            return effects.items
         self._start_session(conv, now, "call", effects)
-        self._say(conv, act, now, effects, contact=name)
+        if call.reason is PlanReason.MESSAGE:
+            self._message_call_finished(conv, call, contact, outcome, now, effects)
+        elif outcome is CallOutcome.BUSY:
+            self._plan_retry(conv, call, contact, PlanReason.BUSY_RETRY, now, effects)
+        elif outcome in (CallOutcome.NO_ANSWER, CallOutcome.DECLINED):
+            self._say(conv, "call.no_answer", now, effects, contact=contact.name)
+            self._await(conv, Awaiting.AFTER_NO_ANSWER, now, contacts=(contact,), plan=call)
+        elif outcome is CallOutcome.FAILED:
+            self._say(conv, "call.failed", now, effects, contact=contact.name)
+            self._call_note(conv, contact, f"A call to the resident's {contact.relation} failed: {detail or 'no reason given'}",
+                            now, effects)
+        else:
+            self._say(conv, "call.ended" if outcome is CallOutcome.ANSWERED else "stop.ack", now, effects,
+                      contact=contact.name)
         return effects.items
 
     def tick(self, now: dt.datetime) -> list[Effect]:
-        """Time passes: unanswered questions time out, idle sessions end."""
+        """Time passes: planned calls come up, unanswered questions time out, idle sessions end."""
         effects = Effects()
+        self._bring_up_planned_calls(now, effects)
         for conv in self._conversations.values():
             self._fill_slow_wait(conv, now, effects)
             pending = conv.pending
@@ -254,6 +287,7 @@ class DialogueManager:
     def next_deadline(self) -> dt.datetime | None:
         """The earliest time `tick` would act on its own."""
         times = [c.pending.deadline for c in self._conversations.values() if c.pending is not None]
+        times += [planned] if (planned := self._plans.next_at()) is not None else []
         times += [c.stopped_speaking_at + dt.timedelta(seconds=self._policy.filler_after_s)
                   for c in self._conversations.values() if c.stopped_speaking_at is not None]
         times += [c.last_activity + dt.timedelta(seconds=self._policy.session_idle_timeout_s)
@@ -269,6 +303,7 @@ class DialogueManager:
         no longer in `home` is forgotten (their words are ignored from now on)."""
         for person_id in set(self._conversations) - set(home.residents):
             del self._conversations[person_id]
+            self._plans.drop_resident(person_id)
         for person_id, profile in home.residents.items():
             layered = apply_facts(profile, self._facts)
             conversation = self._conversations.setdefault(person_id, Conversation(layered))
@@ -362,8 +397,10 @@ class DialogueManager:
         if pending.awaiting is Awaiting.REMINDER:
             return self._answer_reminder(conv, pending, understanding, now, latency, effects, constrained)
         if pending.awaiting in (Awaiting.CALL_CONFIRM, Awaiting.OFFER_CALL) and intent in YES_LIKE:
-            self._place_call(conv, pending.contacts[0], now, latency, effects)
-        elif pending.awaiting is Awaiting.CALL_CONFIRM and intent is NluIntent.NO:
+            self._place_call(conv, pending.contacts[0], now, latency, effects, pending.plan)
+        elif pending.awaiting is Awaiting.SCHEDULE_CALL and intent in YES_LIKE and pending.plan is not None:
+            self._plan_call(conv, pending.plan, pending.contacts[0], now, latency, effects)
+        elif pending.awaiting in (Awaiting.CALL_CONFIRM, Awaiting.SCHEDULE_CALL) and intent is NluIntent.NO:
             self._say(conv, "call.declined_ok", now, effects, latency)
         elif pending.awaiting is Awaiting.CONTACT_CHOICE:
             self._choose_contact(conv, pending, text, now, latency, effects)
@@ -480,8 +517,7 @@ class DialogueManager:
     def _confirm_call(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
                       effects: Effects) -> None:
         if not good_time_to_call(contact, now):
-            self._say(conv, "call.outside_hours", now, effects, latency, contact=contact.name,
-                      their_time=self._phrases.clock_time(conv.profile.language, contact_local_time(contact, now).time()))
+            self._offer_later(conv, contact, now, latency, effects)
             return
         self._say(conv, "call.confirm", now, effects, latency, contact=contact.name,
                   relation=self._phrases.relation(conv.profile.language, contact.relation))
@@ -494,9 +530,125 @@ class DialogueManager:
         self._await(conv, Awaiting.CONTACT_CHOICE, now, contacts=contacts, clarified=clarified)
 
     def _place_call(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
-                    effects: Effects) -> None:
+                    effects: Effects, plan: PlannedCall | None = None) -> None:
         self._say(conv, "call.dialling", now, effects, latency, contact=contact.name)
+        conv.current_call = plan or PlannedCall(conv.profile.person_id, contact.contact_id, now,
+                                                PlanReason.RESIDENT_ASKED)
         effects.add(StartCall(conv.profile.person_id, contact.contact_id))
+
+    # ---- calls for later: outside hours, busy, no answer, messages ----------------------------
+    def _offer_later(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
+                     effects: Effects) -> None:
+        """Outside the contact's hours: say what time it is for them and offer the next good time."""
+        at = next_allowed_time(conv.profile, contact, now)
+        their_time = self._phrases.clock_time(conv.profile.language, contact_local_time(contact, now).time())
+        self._say(conv, "call.outside_hours", now, effects, latency, contact=contact.name, their_time=their_time,
+                  time=self._local_time(conv, at))
+        plan = PlannedCall(conv.profile.person_id, contact.contact_id, at, PlanReason.RESIDENT_ASKED)
+        self._await(conv, Awaiting.SCHEDULE_CALL, now, contacts=(contact,), plan=plan)
+
+    def _plan_call(self, conv: Conversation, plan: PlannedCall, contact: Contact, now: dt.datetime,
+                   latency: float, effects: Effects) -> None:
+        self._keep_plan(plan, effects)
+        self._say(conv, "call.planned", now, effects, latency, contact=contact.name,
+                  time=self._local_time(conv, plan.at))
+
+    def _plan_retry(self, conv: Conversation, call: PlannedCall, contact: Contact, reason: PlanReason,
+                    now: dt.datetime, effects: Effects, latency: float = 0.0) -> None:
+        """Busy or not answered: plan the next attempt if the policy has one left, else say so."""
+        delay = self._policy.retries.retry_delay(reason, call.attempt)
+        if delay is None:
+            self._say(conv, "call.busy" if reason is PlanReason.BUSY_RETRY else "call.declined_ok", now, effects,
+                      latency, contact=contact.name)
+            return
+        at = next_allowed_time(conv.profile, contact, now + delay)
+        retry = PlannedCall(conv.profile.person_id, contact.contact_id, at, reason, call.attempt + 1, call.message)
+        if reason is PlanReason.BUSY_RETRY:
+            self._keep_plan(retry, effects)
+            self._say(conv, "call.busy_retry", now, effects, latency, contact=contact.name,
+                      minutes=str(round((at - now).total_seconds() / 60)))
+        else:
+            self._plan_call(conv, retry, contact, now, latency, effects)
+
+    def _call_question_answered(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
+                                latency: float, effects: Effects) -> bool:
+        """Answers to "try later or leave a message?" and the message itself, whatever intent they sound like."""
+        pending = conv.pending
+        if pending is None or pending.awaiting not in (Awaiting.AFTER_NO_ANSWER, Awaiting.MESSAGE):
+            return False
+        contact, call = pending.contacts[0], pending.plan
+        assert call is not None
+        conv.pending = None
+        if pending.awaiting is Awaiting.MESSAGE:
+            message = PlannedCall(conv.profile.person_id, contact.contact_id, now, PlanReason.MESSAGE, 1, text.strip())
+            self._keep_plan(message, effects)
+            self._say(conv, "call.message_taken", now, effects, latency, contact=contact.name)
+        elif self._phrases.mentions(conv.profile.language, "message", text):
+            self._say(conv, "call.message_prompt", now, effects, latency, contact=contact.name)
+            self._await(conv, Awaiting.MESSAGE, now, contacts=(contact,), plan=call)
+        elif understanding.intent in YES_LIKE or understanding.slots.get(WHEN_SLOT) == LATER:
+            self._plan_retry(conv, call, contact, PlanReason.NO_ANSWER_RETRY, now, effects, latency)
+        elif understanding.intent is NluIntent.NO:
+            self._say(conv, "call.declined_ok", now, effects, latency)
+        else:
+            conv.pending = pending
+            return False
+        return True
+
+    def _message_call_finished(self, conv: Conversation, call: PlannedCall, contact: Contact,
+                               outcome: CallOutcome, now: dt.datetime, effects: Effects) -> None:
+        """A message call: answered means delivered; otherwise retry, and in the end hand it to staff."""
+        if outcome is CallOutcome.ANSWERED:
+            self._say(conv, "call.message_delivered", now, effects, contact=contact.name)
+            return
+        delay = self._policy.retries.retry_delay(PlanReason.NO_ANSWER_RETRY, call.attempt)
+        if delay is not None:
+            self._keep_plan(replace(call, at=next_allowed_time(conv.profile, contact, now + delay),
+                                    attempt=call.attempt + 1), effects)
+            return
+        self._say(conv, "call.message_undelivered", now, effects, contact=contact.name)
+        self._call_note(conv, contact, f"Please pass on the resident's message to their {contact.relation} "
+                        f"{contact.name} ({contact.address}): \"{call.message}\"", now, effects)
+
+    def _bring_up_planned_calls(self, now: dt.datetime, effects: Effects) -> None:
+        """A planned call's time has come: deliver a message, or ask the resident (who may have changed their
+        mind). A resident who is busy (on a call, answering another question) is asked a little later."""
+        due = self._plans.take_due(now)
+        for plan in due:
+            conv = self._conversations.get(plan.person_id)
+            contact = conv.profile.contact(plan.contact_id) if conv else None
+            if conv is None or contact is None:
+                continue
+            if conv.in_call or conv.current_call is not None or conv.pending is not None:
+                self._plans.postpone(plan, now + dt.timedelta(seconds=self._policy.plan_postpone_s))
+            elif plan.reason is PlanReason.MESSAGE:
+                conv.current_call = plan
+                effects.add(self._message_call(conv.profile, contact, plan.message))
+            else:
+                self._start_session(conv, now, "planned_call", effects)
+                self._say(conv, "call.retry_now", now, effects, contact=contact.name)
+                self._await(conv, Awaiting.CALL_CONFIRM, now, contacts=(contact,), plan=plan)
+        if due:
+            effects.add(CallPlansChanged(self._plans.all()))
+
+    def _message_call(self, profile: ResidentProfile, contact: Contact, message: str) -> StartCall:
+        """The call that says the resident's message to the contact, in the contact's language if the robot
+        speaks it (else the resident's, the language the message itself is in)."""
+        language = contact.language if contact.language in self._phrases.languages else profile.language
+        locale = profile.locale if language == profile.language else language
+        text = self._phrases.render(language, "call.message_for_contact",
+                                    {"resident": profile.preferred_name, "message": message}, key=contact.contact_id)
+        return StartCall(profile.person_id, contact.contact_id, text, locale)
+
+    def _keep_plan(self, plan: PlannedCall, effects: Effects) -> None:
+        self._plans.add(plan)
+        effects.add(CallPlansChanged(self._plans.all()))
+
+    def _call_note(self, conv: Conversation, contact: Contact, summary: str, now: dt.datetime,
+                   effects: Effects) -> None:
+        """A staff note about a call (failed, or a message nobody received): never silently dropped."""
+        self._raise(conv, Severity.INFO, AlertCategory.CALL, summary, now, effects,
+                    {"contact_id": contact.contact_id, "relation": contact.relation})
 
     def _comfort(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
         self._say(conv, "wellbeing.comfort_lonely", now, effects, latency)
@@ -547,14 +699,17 @@ class DialogueManager:
 
     def _alert(self, conv: Conversation, severity: Severity, category: AlertCategory, summary: str,
                understanding: NluResult, now: dt.datetime, effects: Effects) -> None:
+        self._raise(conv, severity, category, summary, now, effects,
+                    {"intent": understanding.intent.value, "confidence": f"{understanding.confidence:.2f}"})
+
+    @staticmethod
+    def _raise(conv: Conversation, severity: Severity, category: AlertCategory, summary: str, now: dt.datetime,
+               effects: Effects, details: dict[str, str]) -> None:
         person_id = conv.profile.person_id
-        alert = StaffAlert(
+        effects.add(RaiseAlert(StaffAlert(
             alert_id=f"{category.value}/{person_id}/{now.strftime('%Y%m%dT%H%M%S.%f')}",
             person_id=person_id, severity=severity, category=category, summary=summary,
-            details={"intent": understanding.intent.value, "confidence": f"{understanding.confidence:.2f}",
-                     "session_id": conv.session_id},
-            raised_at=now)
-        effects.add(RaiseAlert(alert))
+            details={**details, "session_id": conv.session_id}, raised_at=now)))
 
     def _stop(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
         if conv.in_call:

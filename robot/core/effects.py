@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from robot.core.alerts import StaffAlert
+from robot.core.call_plans import PlannedCall
 from robot.core.medication import Answer
 from robot.core.nlu import NluResult
 from robot.core.person_facts import PersonFact
@@ -42,6 +43,15 @@ class RaiseAlert:
 class StartCall:
     person_id: str
     contact_id: str
+    message: str = ""         # what to say when answered (a message call), else a conversation
+    message_locale: str = ""  # the language to say it in
+
+
+@dataclass(frozen=True)
+class CallPlansChanged:
+    """The planned calls changed: keep them (all of them, earliest first) so a restart loses none."""
+
+    plans: tuple[PlannedCall, ...]
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ class LearnedFact:
 
 
 Effect = (Speak | ReportReminderAnswer | RaiseAlert | StartCall | CancelCall | Understood | SessionChanged
-          | LearnedFact)
+          | LearnedFact | CallPlansChanged)
 
 
 @dataclass

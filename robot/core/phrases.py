@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from robot.core.acts import ACTS
+from robot.core.intents import normalise
 
 
 class PhraseError(KeyError):
@@ -40,7 +41,8 @@ class LanguagePhrases:
     familiar: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-REQUIRED_WORDS = frozenset({"or", "list_separator", "time_pattern"})
+# `message`: word stems (alternatives split by "|") that mean "leave a message" in an answer.
+REQUIRED_WORDS = frozenset({"or", "list_separator", "time_pattern", "message"})
 # Slots of the `time_pattern` words: hour (24 h, 12 h), minutes (two digits, plain), and the language's words
 # for am/pm and for the part of the day, looked up in `words` ("am", "pm", "morning", ...).
 TIME_SLOTS = frozenset({"h24", "h12", "mm", "m", "ampm", "daypart"})
@@ -107,6 +109,11 @@ class PhraseBank:
         if len(items) < 2:
             return "".join(items)
         return f"{words['list_separator'].join(items[:-1])} {words['or']} {items[-1]}"
+
+    def mentions(self, language: str, word: str, text: str) -> bool:
+        """True if `text` contains one of the `|`-separated stems of `words[word]` (accents and case ignored)."""
+        spoken = normalise(text)
+        return any(normalise(stem) in spoken for stem in self.bank(language).words[word].split("|") if stem.strip())
 
     def knows_topic(self, language: str, topic_id: str) -> bool:
         return topic_id in self.bank(language).topics

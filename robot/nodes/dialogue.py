@@ -39,8 +39,9 @@ from robot.adapters.yaml_profiles import load_phrase_bank
 from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.dialogue import DialogueManager, DialoguePolicy
 from robot.core.nlu import NluIntent, NluResult, Understander
-from robot.core.effects import (CancelCall, Effect, LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged,
+from robot.core.effects import (CallPlansChanged, CancelCall, Effect, LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged,
                                 Speak, StartCall, Understood)
+from robot.adapters.call_plan_store import CallPlanStore
 from robot.adapters.person_facts_store import PersonFactStore
 from robot.adapters.profile_reload import ReloadOutcome
 from robot.nodes.common import watch_profiles
@@ -137,10 +138,14 @@ class DialogueNode(Node):
         facts_file = declare(self, "facts_file", str(RUNS_DIR / "person_facts.sqlite"),
                              "SQLite file of what residents told the robot about themselves (path)", read_only=True)
         self._facts = PersonFactStore(facts_file)
+        self._plans = CallPlanStore(declare(self, "call_plans_file", str(RUNS_DIR / "call_plans.json"),
+                                            "JSON file of calls planned for later (path)", read_only=True))
+        self._messages_dir = Path(declare(self, "messages_dir", str(RUNS_DIR / "messages"),
+                                          "folder for recorded messages to family (WAV)", read_only=True))
         self._fallback = load_lexical_understanding(profiles_dir / "understanding")
         understander = load_understander(kind, profiles_dir, models_dir, self._fallback)
         self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy,
-                                        facts=self._facts.load())
+                                        facts=self._facts.load(), plans=self._plans.load())
         self._thinking = self.create_publisher(Bool, "/dialogue/thinking", DEPTH)
         self._understanding = UnderstandingWorker(self, self._manager.understand, self._on_understood,
                                                   lambda busy: self._thinking.publish(Bool(data=busy)))
@@ -266,6 +271,8 @@ class DialogueNode(Node):
                 self._alerts.publish(alert_to_msg(effect.alert))
             elif isinstance(effect, StartCall):
                 self._start_call(effect)
+            elif isinstance(effect, CallPlansChanged):
+                self._plans.save(effect.plans)
             elif isinstance(effect, CancelCall) and effect.person_id in self._calls:
                 self._calls[effect.person_id].cancel_goal_async()
         self._speak_next()
@@ -329,6 +336,10 @@ class DialogueNode(Node):
 
     def _start_call(self, start: StartCall) -> None:
         goal = PlaceCall.Goal(person_id=start.person_id, contact_id=start.contact_id)
+        if start.message:
+            from robot.adapters.message_audio import write_message_wav   # espeak-ng: only for a message call
+
+            goal.message_audio = str(write_message_wav(start.message, start.message_locale, self._messages_dir))
         if not self._place_call.server_is_ready():
             self.get_logger().error("family_call is not available; the call could not be placed")
             self._finish_call(start, None)
@@ -355,7 +366,8 @@ class DialogueNode(Node):
         if not self._serves(start.person_id):
             return
         self._apply(self._manager.on_call_finished(start.person_id, start.contact_id, convert.call_outcome(result),
-                                                   self._now()))
+                                                   self._now(), result.detail if result is not None else
+                                                   "family_call did not take the call"))
 
     def _publish_deadline(self) -> None:
         deadline = self._manager.next_deadline()
