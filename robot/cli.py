@@ -8,6 +8,10 @@
     carebot bench nlu [--json] [--testset TSV] [--profiles-dir DIR] [--models-dir DIR]
     carebot nlu [--lang CODE] [--profiles-dir DIR] [--models-dir DIR]   (stdin lines -> JSON lines)
     carebot models list|install PATH_OR_URL [--language LANG] [--sha256 HEX]|remove NAME [--models-dir DIR]
+    carebot export --out DIR [--db PATH] [--from DATE] [--to DATE] [--arm ARM] [--study FILE]
+    carebot report --out FILE.html [--db PATH] [--from DATE] [--to DATE] [--arm ARM] [--study FILE]
+    carebot research secret create|withdraw|retention ...   (robot/research_cli.py)
+    carebot bench research [--residents 10] [--days 30] [--json] [--run-dir DIR]
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from robot.graph import GraphError, load_graph, node_command, node_environment, 
 from robot.meds_cli import add_meds_parser
 from robot.models_cli import add_models_parser
 from robot.nlu_cli import add_bench_nlu_parser, add_nlu_parser
+from robot.research_cli import add_research_parsers
 from robot.core.profile import ProfileError
 from robot.paths import PROFILES_DIR, RUNS_DIR
 from robot.rosenv import ensure_loopback_only
 from simulation.meds_bench import add_bench_meds_parser
+from simulation.research_bench import add_bench_research_parser
 
 if TYPE_CHECKING:   # the profile checks import jsonschema only when run
     from referencing import Registry
@@ -72,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     speech.set_defaults(command=_bench_speech)
     add_bench_nlu_parser(bench_commands)
     add_bench_meds_parser(bench_commands)
+    add_bench_research_parser(bench_commands)
 
     node = commands.add_parser("node", help="run one node of the graph (on a robot, or for debugging)")
     node.add_argument("name", help="node name in launch/graph.yaml")
@@ -100,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     add_nlu_parser(commands)
     add_meds_parser(commands)
     add_alerts_parser(commands)
+    add_research_parsers(commands)
     return parser
 
 

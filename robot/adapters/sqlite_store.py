@@ -1,8 +1,15 @@
 """The wellbeing database: SQLite through sqlite-utils, WAL, append-only, schema by numbered migrations.
 
 One writer (`SqliteWellbeingStore`, used by the wellbeing_logger node) and any number of read-only
-readers (`WellbeingReader`, used by the simulation's expectation checks and summaries).
+readers (`WellbeingReader`, used by the simulation's expectation checks, summaries and research exports).
 Tables and columns are the contract in docs/architecture.md.
+
+Rows are never edited. Triggers refuse every UPDATE and DELETE except the two erasures the store itself
+performs, each inside one transaction that holds a row in `erasure_permits` while it runs and logs itself in
+`erasures`: a resident's withdrawal (`withdraw`: their research rows deleted, care and audit records kept)
+and retention (`apply_retention`: turns, intents and robot speech before a UTC midnight deleted after their
+daily aggregates are written to turn_aggregates, and check-in answers' words blanked). While a resident's
+latest consent_changes row says withdrawn, research rows about them are silently not inserted.
 """
 
 from __future__ import annotations
@@ -19,17 +26,24 @@ from typing import Any
 from sqlite_utils import Database
 
 from robot.core.records import (
+    WITHDRAWN,
     AlertAckRecord,
     AlertRecord,
     CallRecord,
+    CheckinAnswerRecord,
+    CheckinResultRecord,
+    ConsentChangeRecord,
     IntentRecord,
+    ProfileChangeRecord,
     Record,
     ReminderRecord,
     ReminderResponseRecord,
     SessionRecord,
     StoreError,
+    TurnAggregateRecord,
     TurnRecord,
     UtteranceRecord,
+    day_aggregates,
 )
 
 TABLES: dict[type[Record], str] = {
@@ -42,9 +56,23 @@ TABLES: dict[type[Record], str] = {
     AlertRecord: "alerts",
     AlertAckRecord: "alert_acks",
     CallRecord: "call_events",
+    CheckinAnswerRecord: "checkin_answers",
+    CheckinResultRecord: "checkin_results",
+    ProfileChangeRecord: "profile_changes",
+    ConsentChangeRecord: "consent_changes",
+    TurnAggregateRecord: "turn_aggregates",
 }
 MIGRATIONS_TABLE = "schema_migrations"
-READABLE_TABLES = frozenset(TABLES.values()) | {MIGRATIONS_TABLE}
+ERASURES_TABLE = "erasures"
+PERMITS_TABLE = "erasure_permits"
+READABLE_TABLES = frozenset(TABLES.values()) | {MIGRATIONS_TABLE, ERASURES_TABLE}
+RESEARCH_TABLES = ("session_events", "turns", "intents", "robot_utterances", "checkin_answers", "checkin_results",
+                   "turn_aggregates")
+"""Rows about a resident that exist for research only: erased on withdrawal, not inserted while withdrawn."""
+RETAINED_TABLES = ("turns", "intents", "robot_utterances")
+"""Raw conversation, deleted by retention (after turns are summed into turn_aggregates)."""
+WORDS_COLUMNS = {"checkin_answers": "answer_text"}
+"""Words retention blanks in rows it keeps."""
 _NOW_UTC_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 Migration = Callable[[Database], None]
@@ -92,7 +120,64 @@ def _add_mood_valence(db: Database) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN mood_valence FLOAT")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_create_tables, _add_mood_valence)
+_V3_COLUMNS: dict[str, dict[str, type]] = {
+    "checkin_answers": {"checkin_id": str, "person_id": str, "session_id": str, "instrument": str, "item": int,
+                        "locale": str, "value": int, "confidence": float, "answer_text": str, "attempts": int,
+                        "mode": str},
+    "checkin_results": {"checkin_id": str, "person_id": str, "instrument": str, "complete": int, "score": float,
+                        "items_answered": int, "mode": str},
+    "profile_changes": {"person_id": str, "field": str, "before": str, "after": str, "changed_by": str},
+    "consent_changes": {"person_id": str, "before": str, "after": str, "changed_by": str, "note": str},
+    "turn_aggregates": {"person_id": str, "day": str, "sessions": int, "resident_turns": int, "robot_turns": int,
+                        "mean_confidence": float, "mean_mood_valence": float, "mean_latency_s": float,
+                        "moods": str},
+    ERASURES_TABLE: {"kind": str, "person_id": str, "before": str, "changed_by": str, "rows": str},
+}
+"""Version 3's new tables, frozen like version 1's. erasures: one row per withdrawal or retention run
+(kind withdrawal/retention; before = the retention cutoff; rows = JSON {table: rows deleted or blanked})."""
+
+
+def _guard(db: Database, table: str) -> None:
+    """(Re)create `table`'s triggers: no UPDATE or DELETE but a permitted erasure; no research rows about a
+    withdrawn resident."""
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb.lower()}")
+    permits = f"SELECT 1 FROM {PERMITS_TABLE} p WHERE "
+    deletable = []
+    if table in RESEARCH_TABLES:
+        deletable.append(f"p.kind = 'withdrawal' AND p.person_id = OLD.person_id")
+    if table in RETAINED_TABLES:
+        deletable.append("p.kind = 'retention' AND OLD.at < p.before")
+    delete_when = f" WHEN NOT EXISTS ({permits}({') OR ('.join(deletable)}))" if deletable else ""
+    update_when = ""
+    if table in WORDS_COLUMNS:
+        words = WORDS_COLUMNS[table]
+        others = [c for c in db.table(table).columns_dict if c != words]
+        update_when = (f" WHEN NOT (NEW.{words} = '' AND {' AND '.join(f'NEW.[{c}] IS OLD.[{c}]' for c in others)}"
+                       f" AND EXISTS ({permits}p.kind = 'retention' AND OLD.at < p.before))")
+    for verb, when in (("UPDATE", update_when), ("DELETE", delete_when)):
+        db.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}{when} "
+                   f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+    if table in RESEARCH_TABLES:
+        db.execute(f"CREATE TRIGGER {table}_not_while_withdrawn BEFORE INSERT ON {table} "
+                   f"WHEN (SELECT after FROM consent_changes c WHERE c.person_id = NEW.person_id "
+                   f"ORDER BY c.id DESC LIMIT 1) = '{WITHDRAWN}' BEGIN SELECT RAISE(IGNORE); END")
+
+
+def _add_research_tables(db: Database) -> None:
+    """Version 3: check-ins, profile and consent changes, retention aggregates, erasures; guarded erasure."""
+    for table, columns in _V3_COLUMNS.items():
+        db.create_table(table, {"id": int, "at": str, **columns}, pk="id", not_null={"at"})
+        db.table(table).create_index(["at"])
+    db.execute(f"CREATE TABLE {PERMITS_TABLE} (kind TEXT NOT NULL, person_id TEXT NOT NULL, before TEXT NOT NULL)")
+    for table in [*_V1_COLUMNS, *_V3_COLUMNS]:
+        if table != ERASURES_TABLE:
+            db.table(table).create_index(["person_id"] if "person_id" in db.table(table).columns_dict
+                                         else ["alert_id"], if_not_exists=True)
+        _guard(db, table)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_create_tables, _add_mood_valence, _add_research_tables)
 """Schema versions in order (version = position + 1). Only ever append: later versions add columns."""
 
 
@@ -126,8 +211,32 @@ def to_row(record: Record) -> dict[str, object]:
     return {f.name: _stored(getattr(record, f.name)) for f in dataclasses.fields(record)}
 
 
+def _utc_midnight(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _turn(row: dict[str, Any]) -> TurnRecord:
+    values = {name: row[name] for name in (f.name for f in dataclasses.fields(TurnRecord))}
+    values["at"] = dt.datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
+    values["mood_valence"] = values["mood_valence"] or 0.0
+    return TurnRecord(**values)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What one withdrawal or retention run removed: rows deleted (or blanked) per table."""
+
+    kind: str
+    person_id: str
+    before: str
+    rows: dict[str, int]
+
+
 class SqliteWellbeingStore:
     """The one writer: every append is its own committed transaction, so a crash loses nothing."""
+
+    BUSY_TIMEOUT_MS = 10_000
+    """How long a write waits for another writer (an erasure run from the command line) to finish."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -135,6 +244,7 @@ class SqliteWellbeingStore:
             self._db = Database(self.path)
             self._db.enable_wal()
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA busy_timeout={self.BUSY_TIMEOUT_MS}")
             migrate(self._db)
         except sqlite3.Error as error:
             raise StoreError(f"{self.path}: cannot open the wellbeing database: {error}") from error
@@ -145,6 +255,62 @@ class SqliteWellbeingStore:
             self._db.table(table).insert(to_row(record))
         except sqlite3.Error as error:
             raise StoreError(f"{self.path}: cannot append to {table}: {error}") from error
+
+    def append_many(self, records: Sequence[Record]) -> None:
+        """Store `records` in one transaction (all or none): for imports and synthetic studies."""
+        try:
+            with self._db.atomic():
+                for record in records:
+                    self._db.table(TABLES[type(record)]).insert(to_row(record))
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: cannot append {len(records)} records: {error}") from error
+
+    def latest_consents(self) -> dict[str, str]:
+        """Each resident's consent as last recorded in consent_changes (none, metrics, full or withdrawn)."""
+        sql = ("SELECT person_id, after FROM consent_changes WHERE id IN "
+               "(SELECT MAX(id) FROM consent_changes GROUP BY person_id)")
+        return dict(self._db.execute(sql).fetchall())
+
+    def withdraw(self, person_id: str, at: dt.datetime, changed_by: str, note: str = "") -> Erasure:
+        """Record that `person_id` withdrew consent and delete their research rows, all in one transaction.
+
+        Care records (reminders, alerts, calls) and audit records stay: staff need them; exports leave them out.
+        """
+        if not person_id:
+            raise ValueError("withdraw: expected a person id, got ''")
+        before = self.latest_consents().get(person_id, "")
+        change = ConsentChangeRecord(at, person_id, before, WITHDRAWN, changed_by, note)
+        return self._erase("withdrawal", person_id, "", changed_by, at, [change],
+                           {table: (f"DELETE FROM {table} WHERE person_id = ?", [person_id])
+                            for table in RESEARCH_TABLES})
+
+    def apply_retention(self, keep_from: dt.datetime, at: dt.datetime, changed_by: str) -> Erasure:
+        """Delete raw conversation stamped before the UTC midnight at or before `keep_from`, keeping each
+        resident-day's turn aggregates; blank check-in answers' words from then. One transaction."""
+        cutoff = iso_utc(_utc_midnight(keep_from))
+        turns = [_turn(row) for row in self._db.query("SELECT * FROM turns WHERE at < ? ORDER BY id", [cutoff])]
+        statements = {table: (f"DELETE FROM {table} WHERE at < ?", [cutoff]) for table in RETAINED_TABLES}
+        statements |= {table: (f"UPDATE {table} SET {words} = '' WHERE at < ? AND {words} != ''", [cutoff])
+                       for table, words in WORDS_COLUMNS.items()}
+        return self._erase("retention", "", cutoff, changed_by, at, list(day_aggregates(turns, at)), statements)
+
+    def _erase(self, kind: str, person_id: str, before: str, changed_by: str, at: dt.datetime,
+               first: list[Record], statements: dict[str, tuple[str, list[object]]]) -> Erasure:
+        rows: dict[str, int] = {}
+        try:
+            with self._db.atomic():
+                for record in first:
+                    self._db.table(TABLES[type(record)]).insert(to_row(record))
+                self._db.execute(f"INSERT INTO {PERMITS_TABLE} VALUES (?, ?, ?)", [kind, person_id, before])
+                for table, (sql, parameters) in statements.items():
+                    rows[table] = self._db.execute(sql, parameters).rowcount
+                self._db.execute(f"DELETE FROM {PERMITS_TABLE}")
+                self._db.table(ERASURES_TABLE).insert({
+                    "at": iso_utc(at), "kind": kind, "person_id": person_id, "before": before,
+                    "changed_by": changed_by, "rows": json.dumps(rows)})
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: {kind} not done, nothing changed: {error}") from error
+        return Erasure(kind, person_id, before, rows)
 
     def close(self) -> None:
         self._db.close()
@@ -181,6 +347,10 @@ class WellbeingReader:
         self._check(table, equals)
         order = "id" if table != MIGRATIONS_TABLE else "version"
         return list(self._db.table(table).rows_where(_where(equals), list(equals.values()), order_by=order))
+
+    def tables(self) -> frozenset[str]:
+        """The readable tables this database has (an older database may lack the newer ones)."""
+        return READABLE_TABLES & set(self._db.table_names())
 
     def summary(self, person_id: str | None = None) -> WellbeingSummary:
         """Counts over everything stored, or over one person's records."""

@@ -54,6 +54,15 @@ ARCHITECTURE_COLUMNS = {  # docs/architecture.md, "Wellbeing database"
     "alerts": "id, at, alert_id, person_id, severity, category, summary, details",
     "alert_acks": "id, at, alert_id, acknowledged_by, note",
     "call_events": "id, at, call_id, person_id, contact_id, relation, state, outcome, duration_s",
+    "checkin_answers": "id, at, checkin_id, person_id, session_id, instrument, item, locale, value, confidence, "
+                       "answer_text, attempts, mode",
+    "checkin_results": "id, at, checkin_id, person_id, instrument, complete, score, items_answered, mode",
+    "profile_changes": "id, at, person_id, field, before, after, changed_by",
+    "consent_changes": "id, at, person_id, before, after, changed_by, note",
+    "turn_aggregates": "id, at, person_id, day, sessions, resident_turns, robot_turns, mean_confidence, "
+                       "mean_mood_valence, mean_latency_s, moods",
+    "erasures": "id, at, kind, person_id, before, changed_by, rows",
+    "erasure_permits": "kind, person_id, before",
     "schema_migrations": "version, applied_at",
 }
 

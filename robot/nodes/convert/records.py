@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import cast
 
 from carebot_interfaces.msg import (
     Alert,
     AlertAck,
     CallEvent,
+    CheckinAnswer,
+    CheckinResult,
     DialogueTurn,
     Intent,
     Reminder,
@@ -21,6 +25,9 @@ from robot.core.records import (
     AlertAckRecord,
     AlertRecord,
     CallRecord,
+    CheckinAnswerRecord,
+    CheckinResultRecord,
+    InstrumentName,
     IntentRecord,
     Pairs,
     ReminderRecord,
@@ -52,6 +59,15 @@ _REMINDER_STATE = _Names(Reminder, "state", ("DUE", "TAKEN", "DECLINED", "SNOOZE
 _ANSWER = _Names(ReminderResponse, "answer", ("TAKEN", "DECLINED", "LATER", "NO_ANSWER", "UNCLEAR"))
 _SEVERITY = _Names(Alert, "severity", ("INFO", "WARNING", "URGENT"))
 _CALL_STATE = _Names(CallEvent, "state", ("DIALLING", "RINGING", "CONNECTED", "ENDED"))
+
+
+_INSTRUMENTS: tuple[InstrumentName, ...] = ("ucla3", "who5")
+
+
+def _instrument(message: str, value: str) -> InstrumentName:
+    if value not in _INSTRUMENTS:
+        raise ValueError(f"{message}.instrument = {value!r}: expected one of {', '.join(_INSTRUMENTS)}")
+    return cast(InstrumentName, value)
 
 
 def _float32(value: float) -> float:
@@ -113,3 +129,20 @@ def call_record(msg: CallEvent) -> CallRecord:
     return CallRecord(at=to_datetime(msg.header.stamp), call_id=msg.call_id, person_id=msg.person_id,
                       contact_id=msg.contact_id, relation=msg.relation, state=_CALL_STATE(msg.state),
                       outcome=msg.outcome, duration_s=_float32(msg.duration_s))
+
+
+def checkin_answer_record(msg: CheckinAnswer) -> CheckinAnswerRecord:
+    return CheckinAnswerRecord(at=to_datetime(msg.header.stamp), checkin_id=msg.checkin_id, person_id=msg.person_id,
+                               session_id=msg.session_id, instrument=_instrument("CheckinAnswer", msg.instrument),
+                               item=msg.item, locale=msg.locale, value=msg.value,
+                               confidence=_float32(msg.confidence), answer_text=msg.answer_text,
+                               attempts=msg.attempts, mode=msg.mode)
+
+
+def checkin_result_record(msg: CheckinResult) -> CheckinResultRecord:
+    """An incomplete administration's score (NaN on the wire) is stored as no score."""
+    score = _float32(msg.score)
+    return CheckinResultRecord(at=to_datetime(msg.header.stamp), checkin_id=msg.checkin_id, person_id=msg.person_id,
+                               instrument=_instrument("CheckinResult", msg.instrument), complete=msg.complete,
+                               score=score if msg.complete and not math.isnan(score) else None,
+                               items_answered=msg.items_answered, mode=msg.mode)
