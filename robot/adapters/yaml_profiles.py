@@ -25,11 +25,12 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from robot.core.acts import ACTS, min_variants
+from robot.core.checkins import INSTRUMENTS
 from robot.core.medication import DoseTime, MedicationEntry
 from robot.core.phrases import OPTIONAL_WORDS, REQUIRED_WORDS, LanguagePhrases, PhraseBank, template_slots
 from robot.core.profile import (
-    ADDRESS_FORMS, DOSE_EVENTS, GESTURES, ROUTINE_EVENTS, WEEKDAYS, Consent, Contact, CultureTemplate, Formality,
-    Greeting, Home, Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Routine, Source,
+    ADDRESS_FORMS, DOSE_EVENTS, GESTURES, ROUTINE_EVENTS, WEEKDAYS, CheckinSchedule, Consent, Contact,
+    CultureTemplate, Formality, Greeting, Home, Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Routine, Source,
     SpeechStyle, TimeWindow, TimingRule,
     TopicEntry, TopicInterest, open_minutes, parse_clock_time, parse_time_window, parse_weekdays, resolve_resident,
 )
@@ -392,6 +393,14 @@ def _dose_times(reader: _Reader, values: dict[str, Node], node: Node, path: str)
     return tuple(DoseTime(clock=time) for time in clock) + events
 
 
+def _whole_days(reader: _Reader, node: Node | None, field: str) -> int | None:
+    days = reader.number(node, field, 1, 366, "days")
+    if days is not None and days != int(days):
+        reader.fail(node, field, "a whole number of days", repr(days))
+        return None
+    return None if days is None else int(days)
+
+
 _MEDICATION_OPTIONAL = ("times", "events", "weekdays", "with_food", "start", "end", "every_days", "source")
 
 
@@ -400,9 +409,7 @@ def _medication(reader: _Reader, node: Node, path: str, unique: _IdCheck, routin
     values = reader.fields(node, path, ("id", "name", "dose"), _MEDICATION_OPTIONAL)
     days = reader.each(values.get("weekdays"), f"{path}.weekdays",
                        lambda item, item_path: reader.choice(item, item_path, WEEKDAYS), "weekday", at_least=1)
-    every = reader.number(values.get("every_days"), f"{path}.every_days", 1, 366, "days")
-    if every is not None and every != int(every):
-        reader.fail(values["every_days"], f"{path}.every_days", "a whole number of days", repr(every))
+    every = _whole_days(reader, values.get("every_days"), f"{path}.every_days")
     entry = MedicationEntry(
         medication_id=unique(values.get("id"), f"{path}.id",
                              reader.text(values.get("id"), f"{path}.id", _SLUG, _ITEM_ID)),
@@ -413,7 +420,7 @@ def _medication(reader: _Reader, node: Node, path: str, unique: _IdCheck, routin
         with_food=bool(reader.boolean(values.get("with_food"), f"{path}.with_food")),
         start=reader.date(values.get("start"), f"{path}.start"),
         end=reader.date(values.get("end"), f"{path}.end"),
-        every_days=int(every or 1),
+        every_days=every or 1,
         source=reader.text(values.get("source"), f"{path}.source", expected="where the entry came from") or "",
     )
     if entry.every_days > 1 and entry.start is None:
@@ -508,9 +515,32 @@ def _timing_rule(reader: _Reader, node: Node, path: str, medication_ids: _IdChec
     return TimingRule(name=name, first_day=first, last_day=last, prompt_only=windows, medication_ids=frozenset(ids))
 
 
+def _checkin(reader: _Reader, node: Node, path: str, instruments: _IdCheck,
+             quiet_hours: Sequence[TimeWindow]) -> CheckinSchedule | None:
+    """One `checkins:` item: an instrument asked at a local time, on weekdays or every n days."""
+    values = reader.fields(node, path, ("instrument", "at"), ("every_days", "weekdays"))
+    instrument = instruments(values.get("instrument"), f"{path}.instrument",
+                             reader.choice(values.get("instrument"), f"{path}.instrument", sorted(INSTRUMENTS)))
+    at = reader.clock(values.get("at"), f"{path}.at")
+    if at is not None and any(window.contains(at) for window in quiet_hours):
+        reader.fail(values["at"], f"{path}.at", "a time outside quiet_hours (the robot does not start "
+                    "conversations then)", repr(f"{at:%H:%M}"))
+    every = _whole_days(reader, values.get("every_days"), f"{path}.every_days")
+    days = reader.each(values.get("weekdays"), f"{path}.weekdays",
+                       lambda item, item_path: reader.choice(item, item_path, WEEKDAYS), "weekday", at_least=1)
+    if len(set(days)) != len(days):
+        reader.fail(values["weekdays"], f"{path}.weekdays", "each weekday once", ", ".join(days))
+    if ("every_days" in values) == ("weekdays" in values):
+        reader.fail(node, path, "every_days (days after the last one) or weekdays (mon..sun), not both",
+                    "both" if "every_days" in values else "neither")
+    if not reader.ok:
+        return None
+    return CheckinSchedule(instrument=instrument, at=at, every_days=every, weekdays=parse_weekdays(days))
+
+
 _RESIDENT_REQUIRED = ("id", "preferred_name", "address_as", "culture", "locale", "timezone", "consent")
 _RESIDENT_OPTIONAL = ("hearing", "greeting", "formality", "topics", "observances", "life_story", "contacts",
-                      "routine", "medication", "quiet_hours", "timing_rules")
+                      "routine", "medication", "quiet_hours", "timing_rules", "checkins")
 
 
 def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
@@ -521,6 +551,7 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
     gesture, formal = _greeting_values(reader, values.get("greeting"), "greeting", required=False)
     liked, avoided = _resident_topics(reader, values.get("topics"))
     contact_ids, medication_ids = _IdCheck(reader, "contact"), _IdCheck(reader, "medication")
+    instrument_ids = _IdCheck(reader, "check-in instrument")
     routine = _routine(reader, values.get("routine"))
     medications = reader.each(values.get("medication"), "medication",
                               lambda item, path: _medication(reader, item, path, medication_ids, routine), "medication")
@@ -545,6 +576,8 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
         timing_rules=reader.each(values.get("timing_rules"), "timing_rules",
                                  lambda item, path: _timing_rule(reader, item, path, medication_ids, quiet_hours),
                                  "timing rule"),
+        checkins=reader.each(values.get("checkins"), "checkins",
+                             lambda item, path: _checkin(reader, item, path, instrument_ids, quiet_hours), "check-in"),
     )
     if not reader.ok:
         return None

@@ -272,6 +272,26 @@ class Medication:
 
 
 @dataclass(frozen=True)
+class CheckinSchedule:
+    """When staff want a wellbeing check-in (robot.core.checkins) asked, in the resident's local time.
+
+    At `at` on each of `weekdays`, or `every_days` days after the local day it was last done (never done:
+    from today). Exactly one of the two is given.
+    """
+
+    instrument: str                   # ucla3, who5
+    at: dt.time
+    every_days: int | None = None
+    weekdays: frozenset[int] = frozenset()   # Monday = 0
+
+    def __post_init__(self) -> None:
+        if (self.every_days is None) == (not self.weekdays):
+            raise ValueError(f"check-in {self.instrument!r}: give every_days or weekdays, not both or neither")
+        if self.every_days is not None and self.every_days < 1:
+            raise ValueError(f"check-in {self.instrument!r}: every_days must be >= 1, got {self.every_days}")
+
+
+@dataclass(frozen=True)
 class ResidentProfile:
     """A resident as staff configured them, merged with their culture's defaults."""
 
@@ -294,6 +314,7 @@ class ResidentProfile:
     formality: Formality = Formality.V
     observances: tuple[Observance, ...] = ()
     timing_rules: tuple[TimingRule, ...] = ()
+    checkins: tuple[CheckinSchedule, ...] = ()
 
     @property
     def language(self) -> str:
@@ -362,10 +383,11 @@ class ResidentEntry:
     quiet_hours: tuple[TimeWindow, ...] = ()
     consent: Consent = Consent.METRICS
     timing_rules: tuple[TimingRule, ...] = ()
+    checkins: tuple[CheckinSchedule, ...] = ()
 
 
 _STAFF_ONLY_FIELDS = ("preferred_name", "address_as", "culture_id", "locale", "timezone", "contacts",
-                      "medications", "quiet_hours", "consent", "life_story", "timing_rules")
+                      "medications", "quiet_hours", "consent", "life_story", "timing_rules", "checkins")
 
 
 _T = TypeVar("_T")
@@ -427,6 +449,7 @@ def resolve_resident(culture: CultureTemplate, entry: ResidentEntry) -> Resident
         contacts=entry.contacts, medications=entry.medications, quiet_hours=entry.quiet_hours,
         consent=entry.consent, life_story=entry.life_story, provenance=provenance,
         formality=formality, observances=observances, timing_rules=entry.timing_rules,
+        checkins=entry.checkins,
     )
 
 

@@ -1,7 +1,11 @@
 """family_call: places calls to residents' family contacts (action /family_call/place_call).
 
 The telephone backend is chosen by `phone_backend`: `simulated` reaches the simulated line over
-/sim/phone_line/*; a SIP user agent comes with issue #6. Every state change is published on ~/events.
+/sim/phone_line/*; `sip` starts a baresip user agent registered with the account from `sip_account_file`
+(or the CAREBOT_SIP_* environment). The SIP line reports from its own thread: signals are queued and a
+guard condition hands them to the executor. A goal with `message_audio` plays that WAV to the callee once
+answered and then hangs up (on the simulated line: hangs up after the message's duration on the node
+clock). Every state change is published on ~/events.
 Every `profile_poll_s` it looks for edited profiles: new contacts can be called at once, calls under way
 keep the contact they started with; an invalid edit raises a staff alert on /care/alerts and the last
 good profiles stay in force.
@@ -9,10 +13,12 @@ good profiles stay in force.
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
+import queue
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from rclpy.action import ActionServer, CancelResponse
 from rclpy.action.server import ServerGoalHandle
@@ -21,9 +27,11 @@ from rclpy.task import Future
 
 from carebot_interfaces.action import PlaceCall
 from carebot_interfaces.msg import Alert, CallEvent
+from robot.adapters.baresip_phone import BaresipPhone, BaresipSettings, message_seconds
+from robot.adapters.sip_account import load_account
 from robot.core.calls import CallOutcome
 from robot.core.profile import Contact
-from robot.core.telephony import CallProgress, CallState, LineSignal
+from robot.core.telephony import CallProgress, CallState, LineSignal, PhoneLine
 from robot.nodes.common import watch_profiles
 from robot.nodes.convert.clock import to_datetime, to_stamp
 from robot.nodes.params import declare
@@ -46,6 +54,8 @@ class _ActiveCall:
     contact: Contact
     goal_handle: ServerGoalHandle
     finished: Future
+    message: Path | None = None
+    message_s: float = 0.0
 
 
 class FamilyCallNode(Node):
@@ -53,24 +63,63 @@ class FamilyCallNode(Node):
         super().__init__("family_call", **node_options)
         self._alerts = self.create_publisher(Alert, "/care/alerts", 50)
         self._profiles = watch_profiles(self, self._alerts, lambda _outcome: None)   # contacts read at dial time
-        backend = declare(self, "phone_backend", "simulated", "telephone backend: simulated", read_only=True)
-        if backend != "simulated":
-            raise ValueError(f"family_call: phone_backend {backend!r} is not available; expected 'simulated'")
+        backend = declare(self, "phone_backend", "simulated", "telephone backend: simulated | sip", read_only=True)
+        if backend not in ("simulated", "sip"):
+            raise ValueError(f"family_call: phone_backend {backend!r} is not available; expected 'simulated' or 'sip'")
         self._dial_timeout_s = declare(self, "dial_timeout_s", 20.0, "seconds without any answer from the line "
                                        "before the call fails", 1.0, 300.0)
         self._ring_timeout_s = declare(self, "ring_timeout_s", 60.0, "seconds of ringing before giving up "
                                        "(no answer)", 5.0, 600.0)
-        self._line = TopicPhoneLine(self, self._on_signal)
+        self._message_grace_s = declare(self, "message_grace_s", 5.0, "seconds past a spoken message's length "
+                                        "before family_call hangs up itself (SIP line)", 0.0, 60.0)
+        self._line_signals: queue.SimpleQueue[tuple[str, LineSignal, str]] = queue.SimpleQueue()
+        self._line_wakeup = self.create_guard_condition(self._drain_line_signals)
+        self._sip: BaresipPhone | None = self._start_sip() if backend == "sip" else None
+        self._line: PhoneLine = self._sip or TopicPhoneLine(self, self._on_signal)
         self._events = self.create_publisher(CallEvent, "~/events", 50)
         self._calls: dict[str, _ActiveCall] = {}
         self._server = ActionServer(self, PlaceCall, "~/place_call", execute_callback=self._place_call,
                                     cancel_callback=lambda _goal: CancelResponse.ACCEPT)
         self.create_timer(0.1, self._watch_calls)
 
+    def _start_sip(self) -> BaresipPhone:
+        """Start the SIP user agent and register it; raises a clear error (server, account, reason) if not."""
+        account_file = declare(self, "sip_account_file", "", "file with the SIP account (user, password, registrar,"
+                               " display_name; chmod 600); empty: the CAREBOT_SIP_* environment", read_only=True)
+        run_dir = declare(self, "sip_run_dir", "", "directory for the generated baresip config and log; empty: a "
+                          "new temporary directory", read_only=True)
+        record_dir = declare(self, "sip_record_dir", "", "record every call (both directions) here; empty: never",
+                             read_only=True)
+        settings = BaresipSettings(
+            bind_address=declare(self, "sip_bind_address", "127.0.0.1", "address SIP and RTP use", read_only=True),
+            audio_source=declare(self, "sip_audio_source", "alsa,default", "baresip audio source (driver,device)",
+                                 read_only=True),
+            audio_player=declare(self, "sip_audio_player", "alsa,default", "baresip audio player (driver,device)",
+                                 read_only=True),
+            record_dir=Path(record_dir) if record_dir else None)
+        account = load_account(Path(account_file) if account_file else None)
+        phone = BaresipPhone(account, self._from_line_thread,
+                             Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="carebot-sip-")), settings)
+        phone.start()
+        self.get_logger().info(f"SIP line registered as {account.aor} (baresip log: {phone.log_file})")
+        return phone
+
     def destroy_node(self) -> None:
         if hasattr(self, "_server"):  # rclpy also destroys nodes whose __init__ failed
             self._server.destroy()
+        sip: BaresipPhone | None = getattr(self, "_sip", None)
+        if sip is not None:
+            sip.close()
         super().destroy_node()
+
+    def _from_line_thread(self, call_id: str, signal: LineSignal, detail: str) -> None:
+        """Called on the SIP line's thread: queue the signal and wake the executor."""
+        self._line_signals.put((call_id, signal, detail))
+        self._line_wakeup.trigger()
+
+    def _drain_line_signals(self) -> None:
+        while not self._line_signals.empty():
+            self._on_signal(*self._line_signals.get_nowait())
 
     def _now(self) -> dt.datetime:
         return to_datetime(self.get_clock().now())
@@ -83,12 +132,22 @@ class FamilyCallNode(Node):
             goal_handle.abort()
             return PlaceCall.Result(outcome=PlaceCall.Result.FAILED,
                                     detail=f"no contact {goal.contact_id!r} for resident {goal.person_id!r}")
+        message = Path(goal.message_audio) if goal.message_audio else None
+        try:
+            message_s = message_seconds(message) if message else 0.0
+        except ValueError as error:
+            goal_handle.abort()
+            return PlaceCall.Result(outcome=PlaceCall.Result.FAILED, detail=str(error))
         now = self._now()
         call_id = f"{goal.person_id}/{contact.contact_id}/{now.strftime('%Y%m%dT%H%M%S')}"
-        call = _ActiveCall(CallProgress(call_id, now), goal.person_id, contact, goal_handle, Future())
+        call = _ActiveCall(CallProgress(call_id, now), goal.person_id, contact, goal_handle, Future(), message,
+                           message_s)
         self._calls[call_id] = call
         self._announce(call)
-        self._line.dial(call_id, contact.address)
+        if self._sip is not None:
+            self._sip.dial(call_id, contact.address, message)
+        else:
+            self._line.dial(call_id, contact.address)
         await call.finished
         del self._calls[call_id]
         progress = call.progress
@@ -124,6 +183,19 @@ class FamilyCallNode(Node):
             elif call.progress.time_out(now, self._dial_timeout_s, self._ring_timeout_s):
                 self._line.hang_up(call.progress.call_id)
                 self._announce(call)
+            elif self._message_spoken(call, now):
+                self._line.hang_up(call.progress.call_id)
+                call.progress.apply(LineSignal.ENDED, now, "spoken message delivered")
+                self._announce(call)
+
+    def _message_spoken(self, call: _ActiveCall, now: dt.datetime) -> bool:
+        """True once a message call has been connected for the message's length (plus a grace on SIP,
+        where the line hangs up by itself at the end of the file)."""
+        connected_at = call.progress.connected_at
+        if call.message is None or connected_at is None:
+            return False
+        grace = self._message_grace_s if self._sip is not None else 0.0
+        return (now - connected_at).total_seconds() >= call.message_s + grace
 
     def _announce(self, call: _ActiveCall) -> None:
         progress = call.progress

@@ -95,6 +95,12 @@ RULES = [   # (file, old text, new text, field, expected words)
      "the first local day the rule holds, a date YYYY-MM-DD"),
     (RESIDENT, *timing_rule_edit(name="Lent, until: 2026-04-02"), "timing_rules[0].until",
      "one of the keys name, from, to, prompt_only, medication"),
+    (RESIDENT, "instrument: ucla3", "instrument: phq9", "checkins[1].instrument", "one of ucla3, who5"),
+    (RESIDENT, 'at: "10:30"', 'at: "10.30"', "checkins[0].at", "local time to ask, HH:MM"),
+    (RESIDENT, "every_days: 14", "every_days: 0", "checkins[0].every_days", "a whole number of days from 1 to 366"),
+    (RESIDENT, "every_days: 28", "weekdays: [mon, mon]", "checkins[1].weekdays", "each once (mon..sun)"),
+    (RESIDENT, 'every_days: 28\n    at: "15:30"', 'every_days: 28\n    at: "15:30"\n  - {instrument: who5, at: "11:00", '
+     'every_days: 7, weekdays: [mon]}', "checkins[2]", "every_days (days after the last one) or weekdays (mon..sun), not both"),
 ]
 
 
@@ -219,7 +225,32 @@ TIMING_RULE_MUTATIONS = [   # a timing rule after the quiet hours; rule dates in
     ('quiet_hours: ["22:00-07:00"]', 'quiet_hours: ["22:00-07:00"]\ntiming_rules: []'),
     ('quiet_hours: ["22:00-07:00"]', 'quiet_hours: ["22:00-07:00"]\ntiming_rules:\n  - {name: Lent}'),
 ]
-EDITS = MUTATIONS + MEDICATION_MUTATIONS + TIMING_RULE_MUTATIONS
+CHECKIN_MUTATIONS = [   # the check-in schedules of the same file (at inside quiet_hours is the loader's alone)
+    ("every_days: 28", "weekdays: [sun]"),
+    ("every_days: 28", "weekdays: []"),
+    ("every_days: 28", "weekdays: [sun, sun]"),
+    ("every_days: 28", "weekdays: sun"),
+    ("every_days: 28", "weekdays: [Sunday]"),
+    ("every_days: 28", "every_days: 28\n    weekdays: [sun]"),
+    ("every_days: 28", "every_days: 28\n    weekdays:"),
+    ("every_days: 28", "every_days:\n    weekdays: [sun]"),
+    ("every_days: 28", "every_days:"),
+    ("    every_days: 28\n", ""),
+    ("every_days: 14", "every_days: 366"),
+    ("every_days: 14", "every_days: 367"),
+    ("every_days: 14", "every_days: 1.5"),
+    ("every_days: 14", 'every_days: "14"'),
+    ('at: "10:30"', "at: 10:30"),
+    ('at: "10:30"', 'at: "24:00"'),
+    ('at: "10:30"', "at:"),
+    ("instrument: ucla3", "instrument: who5"),      # one schedule per instrument: the loader's alone
+    ("instrument: ucla3", "instrument: UCLA3"),
+    ("    every_days: 14", "    every_days: 14\n    note: fortnightly"),
+    ("checkins:", "checkins: []"),
+    ("checkins:", "checkins: who5"),
+]
+EDITS = MUTATIONS + MEDICATION_MUTATIONS + TIMING_RULE_MUTATIONS + [
+    edit for edit in CHECKIN_MUTATIONS if edit != ("instrument: ucla3", "instrument: who5")]
 
 
 @pytest.mark.parametrize("old, new", EDITS, ids=[new for _, new in EDITS])
