@@ -10,7 +10,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # System packages: espeak-ng (speech synthesis), PortAudio (microphone, loudspeaker), cmake and g++
 # (interface build), baresip (the robot's SIP user agent) and kamailio (the loopback SIP server of the
-# telephony tests; a care home uses its own SIP server or provider).
+# telephony tests; a care home uses its own SIP server or provider), chromium (browser tests of the console).
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q libportaudio.so.2 || missing+=(libportaudio2)
@@ -18,6 +18,7 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 command -v baresip >/dev/null || missing+=(baresip-core)
 command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ] || missing+=(kamailio)
+command -v chromium >/dev/null || missing+=(chromium)   # the staff console's browser tests
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing system packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
