@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from simulation.scenario import (
     AlertRaised,
     CallOutcome,
+    CheckinDone,
     Expectation,
     Greeted,
     MinTurns,
@@ -138,6 +139,15 @@ def _min_turns(expectation: MinTurns, scenario: Scenario, reader: Reader, who: s
             f"{count} turns")
 
 
+def _checkin(expectation: CheckinDone, scenario: Scenario, reader: Reader, who: str) -> tuple[bool, str, str]:
+    results = reader.rows("checkin_results", person_id=expectation.person_id, instrument=expectation.instrument)
+    passed = any(bool(row["complete"]) for row in results) if expectation.complete else bool(results)
+    found = _listing([f"{'complete, score ' + format(row['score'], 'g') if row['complete'] else 'incomplete'}"
+                      for row in results])
+    what = "completed" if expectation.complete else "was asked"
+    return passed, f"{who} {what} the {expectation.instrument} check-in", found or "no check-in recorded"
+
+
 CHECKS: dict[type[Expectation], Check] = {
     Greeted: _greeted,
     ReminderOutcome: _reminder,
@@ -145,4 +155,5 @@ CHECKS: dict[type[Expectation], Check] = {
     AlertRaised: _alert,
     MoodSeen: _mood,
     MinTurns: _min_turns,
+    CheckinDone: _checkin,
 }

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from robot.adapters.yaml_profiles import load_home
-from robot.core.acts import ACTS
+from robot.core.acts import ACTS, CHECKIN_ACTS
 from robot.core.alerts import AlertCategory
 from robot.core.profile import Consent, Home
 from robot.paths import PROFILES_DIR
@@ -178,6 +178,13 @@ class MoodSeen(Expectation):
 class MinTurns(Expectation):
     count: int
     speaker: str = ""              # empty: turns of both speakers
+    needs_conversation_records = True
+
+
+@dataclass(frozen=True)
+class CheckinDone(Expectation):
+    instrument: str                # ucla3, who5
+    complete: bool = True          # every item answered (and so scored); False: any ending
     needs_conversation_records = True
 
 
@@ -370,6 +377,11 @@ class _Field:
             self.fail(f"a whole number ≥ {minimum}")
         return int(self.value)
 
+    def boolean(self) -> bool:
+        if not isinstance(self.value, bool):
+            self.fail(f"true or false (not {self.value!r})")
+        return self.value
+
     def choice(self, options: Sequence[str]) -> str:
         if self.value not in options:
             self.fail(f"one of {', '.join(options)} (not {self.value!r})")
@@ -512,8 +524,8 @@ def _replies(item: _Field, known: set[str]) -> tuple[ReplyRule, ...]:
         if person not in known:
             acts.fail(f"a key that is one of the scenario's residents ({', '.join(sorted(known))})")
         for act, answers in acts.keyed():
-            if act not in ACTS:
-                answers.fail(f"a key that is a dialogue act ({', '.join(sorted(ACTS))}), not {act!r}")
+            if act not in ACTS and act not in CHECKIN_ACTS:
+                answers.fail(f"a key that is a dialogue act ({', '.join(sorted({*ACTS, *CHECKIN_ACTS}))}), not {act!r}")
             texts = tuple(None if answer.value is None else answer.text() for answer in answers.items(False))
             rules.append(ReplyRule(person, act, texts, line=answers.line or 0))
     return tuple(rules)
@@ -552,7 +564,9 @@ _EXPECTATION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "alert": (("category",), ("severity", "within_s", "after_event")),
     "mood": (("value",), ()),
     "min_turns": (("count",), ("speaker",)),
+    "checkin": (("instrument",), ("complete",)),
 }
+CHECKIN_INSTRUMENTS = ("ucla3", "who5")
 
 
 def _expectation(item: _Field, known: set[str], event_ids: set[str], zone: ZoneInfo) -> Expectation:
@@ -576,6 +590,9 @@ def _expectation(item: _Field, known: set[str], event_ids: set[str], zone: ZoneI
         return _alert(person, fields, event_ids, line)
     if kind == "mood":
         return MoodSeen(person, fields["value"].text(), line=line)
+    if kind == "checkin":
+        return CheckinDone(person, fields["instrument"].choice(CHECKIN_INSTRUMENTS),
+                           complete=fields["complete"].boolean() if "complete" in fields else True, line=line)
     return MinTurns(person, fields["count"].integer(1),
                     speaker=fields["speaker"].choice(SPEAKERS) if "speaker" in fields else "", line=line)
 
@@ -765,6 +782,8 @@ def _expectation_document(expectation: Expectation) -> dict[str, Any]:
         return document
     if isinstance(expectation, MoodSeen):
         return {"mood": person, "value": expectation.value}
+    if isinstance(expectation, CheckinDone):
+        return {"checkin": person, "instrument": expectation.instrument, "complete": expectation.complete}
     if isinstance(expectation, MinTurns):
         document = {"min_turns": person, "count": expectation.count}
         if expectation.speaker:

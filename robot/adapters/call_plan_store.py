@@ -1,18 +1,12 @@
-"""Planned calls in a small JSON file, rewritten atomically on every change.
-
-The list is short (a few calls per resident at most) and replaced whole, so a JSON file written to a
-temporary name, flushed and renamed over the old one is enough: after a crash the file holds either
-the old list or the new one, never half of each.
-"""
+"""Planned calls in a small JSON file, replaced atomically on every change (a few per resident at most)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from pathlib import Path
 from typing import Any
 
+from robot.adapters.json_files import read_json, write_json_atomically
 from robot.core.call_plans import PlannedCall, PlanReason
 
 FIELDS = ("person_id", "contact_id", "at", "reason", "attempt", "message")
@@ -28,24 +22,18 @@ class CallPlanStore:
 
     def load(self) -> tuple[PlannedCall, ...]:
         """The plans saved last (none if the file does not exist yet)."""
-        if not self.path.exists():
-            return ()
         try:
-            entries = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise CallPlanFileError(f"{self.path}: cannot read planned calls: {error}") from error
+            entries = read_json(self.path, "planned calls")
+        except ValueError as error:
+            raise CallPlanFileError(str(error)) from error
+        if entries is None:
+            return ()
         if not isinstance(entries, list):
             raise CallPlanFileError(f"{self.path}: expected a list of planned calls, got {type(entries).__name__}")
         return tuple(self._plan(index, entry) for index, entry in enumerate(entries))
 
     def save(self, plans: tuple[PlannedCall, ...]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        staging = self.path.with_name(self.path.name + ".tmp")
-        with staging.open("w", encoding="utf-8") as out:
-            json.dump([self._entry(plan) for plan in plans], out, ensure_ascii=False, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(staging, self.path)
+        write_json_atomically(self.path, [self._entry(plan) for plan in plans])
 
     @staticmethod
     def _entry(plan: PlannedCall) -> dict[str, Any]:

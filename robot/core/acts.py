@@ -86,3 +86,8 @@ def min_variants(act: str) -> int:
     Greetings and fillers are heard most often, so they need three.
     """
     return 3 if act.startswith(_OFTEN_HEARD) else 2
+
+
+CHECKIN_ACTS = frozenset({"checkin.open", "checkin.ask", "checkin.close"})
+"""Acts of a wellbeing check-in: their words are the instrument's own (robot/core/checkins.py), not a
+phrase bank's, so an instrument's validated wording is said exactly as written."""

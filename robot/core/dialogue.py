@@ -13,7 +13,7 @@ costs more than a false alarm.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -21,15 +21,16 @@ from zoneinfo import ZoneInfo
 from robot.core.acts import ACTS
 from robot.core.alerts import AlertCategory, Severity, StaffAlert
 from robot.core.call_plans import CallPlans, PlannedCall, PlanReason, RetryPolicy, next_allowed_time
+from robot.core.checkins import CheckinConversation, CheckinResult, CheckinStep, Ending, checkins_due
 from robot.core.calls import CallOutcome, choose_among, contact_local_time, good_time_to_call, resolve_contact
-from robot.core.effects import (CallPlansChanged, CancelCall, Effect, Effects, LearnedFact, RaiseAlert,
-                                ReportReminderAnswer,
+from robot.core.effects import (CallPlansChanged, CancelCall, CheckinAnswered, CheckinFinished, Effect, Effects,
+                                LearnedFact, RaiseAlert, ReportReminderAnswer,
                                 SessionChanged, Speak, StartCall, Understood)
 from robot.core.medication import Answer
 from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
 from robot.core.person_facts import Interest, PersonFact, apply_facts, is_a_guess, topic_fact
 from robot.core.phrases import PhraseBank
-from robot.core.profile import Contact, Formality, Home, ResidentProfile
+from robot.core.profile import Consent, Contact, Formality, Home, ResidentProfile
 
 
 class Awaiting(str, Enum):
@@ -45,6 +46,7 @@ class Awaiting(str, Enum):
     SCHEDULE_CALL = "schedule_call"          # "shall we call at 17:00 instead?"
     AFTER_NO_ANSWER = "after_no_answer"      # "try again later, or leave a message?"
     MESSAGE = "message"                      # "what shall I tell her?": the next words are the message
+    CHECKIN = "checkin"                      # a wellbeing questionnaire item (or the permission to ask)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class Conversation:
     unanswered_medications: list[str] = field(default_factory=list)
     in_call: bool = False
     current_call: PlannedCall | None = None          # the call under way (its reason and attempt)
+    checkin: CheckinConversation | None = None       # the questionnaire under way
+    checkin_id: str = ""
+    checkin_session: str = ""                        # the session a check-in was last offered in (once each)
     greeted: bool = False
     stopped_speaking_at: dt.datetime | None = None   # their words are being recognised since then
     last_words_at: dt.datetime | None = None          # when the last recognised words arrived
@@ -135,11 +140,13 @@ class DialogueManager:
 
     def __init__(self, home: Home, phrases: PhraseBank, understander: Understander,
                  policy: DialoguePolicy = DialoguePolicy(), facts: Iterable[PersonFact] = (),
-                 plans: Iterable[PlannedCall] = ()) -> None:
+                 plans: Iterable[PlannedCall] = (),
+                 checkins_done: Mapping[str, Mapping[str, dt.datetime]] | None = None) -> None:
         """`facts`: what residents told the robot before (a person store); they win over `home`'s guesses.
-        `plans`: calls planned before a restart."""
+        `plans`: calls planned before a restart. `checkins_done`: person -> instrument -> when last done."""
         self._phrases = phrases
         self._plans = CallPlans(tuple(plans))
+        self._checkins_done = {person: dict(done) for person, done in (checkins_done or {}).items()}
         self._understander = understander
         self._policy = policy
         self._facts = list(facts)
@@ -194,6 +201,9 @@ class DialogueManager:
             self._confirm_command(conv, "confirm.help", understanding, now, latency, effects)
         elif understanding.intent is NluIntent.NEED_HELP:
             self._help(conv, understanding, now, latency, effects)
+        elif conv.checkin is not None:
+            self._checkin_step(conv, conv.checkin.on_answer(text, understanding.confidence if constrained else 1.0),
+                               now, latency, effects)
         elif understanding.intent is NluIntent.STOP:
             self._stop(conv, now, latency, effects)
         elif understanding.intent is NluIntent.REPEAT and conv.last_spoken is not None:
@@ -274,6 +284,7 @@ class DialogueManager:
         self._bring_up_planned_calls(now, effects)
         for conv in self._conversations.values():
             self._fill_slow_wait(conv, now, effects)
+            self._offer_checkin(conv, now, effects)
             pending = conv.pending
             if pending is not None and now >= pending.deadline:
                 conv.pending = None
@@ -333,6 +344,9 @@ class DialogueManager:
             conv.last_spoken = said_before   # "pardon?" repeats what mattered, not the filler
 
     def _time_out(self, conv: Conversation, pending: Pending, now: dt.datetime, effects: Effects) -> None:
+        if pending.awaiting is Awaiting.CHECKIN and conv.checkin is not None:
+            self._checkin_step(conv, conv.checkin.on_silence(), now, 0.0, effects)
+            return
         if pending.awaiting is Awaiting.COMMAND_CONFIRM and pending.command is not None \
                 and pending.command.intent is NluIntent.NEED_HELP:
             self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST,
@@ -690,9 +704,56 @@ class DialogueManager:
         conv.profile = apply_facts(conv.profile, [fact])
         effects.add(LearnedFact(fact))
 
+    # ---- wellbeing check-ins (UCLA-3, WHO-5) ---------------------------------------------------
+    def _offer_checkin(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
+        """A check-in that is due is offered once per session, when nothing else is going on and only to a
+        resident whose consent lets the answers be kept."""
+        if (not conv.session_id or conv.pending is not None or conv.in_call or conv.checkin is not None
+                or conv.checkin_session == conv.session_id or conv.profile.consent is Consent.NONE):
+            return
+        due = checkins_due(conv.profile, self._checkins_done.get(conv.profile.person_id, {}), now)
+        if not due:
+            return
+        conv.checkin_session = conv.session_id
+        conv.checkin = CheckinConversation(due[0].instrument, conv.profile.locale)
+        conv.checkin_id = f"{conv.profile.person_id}/{due[0].instrument}/{now.strftime('%Y%m%dT%H%M%S')}"
+        self._speak(conv, "checkin.open", conv.checkin.opening(), now, effects)
+        self._await(conv, Awaiting.CHECKIN, now)
+
+    def _checkin_step(self, conv: Conversation, step: CheckinStep, now: dt.datetime, latency: float,
+                      effects: Effects) -> None:
+        checkin = conv.checkin
+        assert checkin is not None
+        person_id = conv.profile.person_id
+        if step.answered is not None:
+            effects.add(CheckinAnswered(person_id, conv.checkin_id, conv.session_id, checkin.instrument,
+                                        conv.profile.locale, step.answered, now))
+        self._speak(conv, "checkin.close" if step.done else "checkin.ask", step.say, now, effects, latency, step.slow)
+        if step.result is None:
+            self._await(conv, Awaiting.CHECKIN, now)
+            return
+        conv.pending = None
+        self._finish_checkin(conv, step.result, now, effects)
+
+    def _finish_checkin(self, conv: Conversation, result: CheckinResult, now: dt.datetime, effects: Effects) -> None:
+        """Completed, stopped or declined: not asked again before its next scheduled time (the resident's
+        no is respected); interrupted (help, the session ended): still owed."""
+        assert conv.checkin is not None
+        if result.ending is not Ending.INTERRUPTED:
+            self._checkins_done.setdefault(conv.profile.person_id, {})[conv.checkin.instrument] = now
+        effects.add(CheckinFinished(conv.profile.person_id, conv.checkin_id, result, now))
+        conv.checkin, conv.checkin_id = None, ""
+
+    def _abandon_checkin(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
+        if conv.checkin is not None:
+            if conv.pending is not None and conv.pending.awaiting is Awaiting.CHECKIN:
+                conv.pending = None
+            self._finish_checkin(conv, conv.checkin.result(), now, effects)
+
     # ---- safety and control -------------------------------------------------------------------
     def _help(self, conv: Conversation, understanding: NluResult, now: dt.datetime, latency: float,
               effects: Effects) -> None:
+        self._abandon_checkin(conv, now, effects)
         self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST, "Resident asked for help",
                     understanding, now, effects)
         self._say(conv, "help.reassure", now, effects, latency)
@@ -746,9 +807,15 @@ class DialogueManager:
             slots["address"] = profile.address_as
         text = self._phrases.render(profile.language, act, slots, key=profile.person_id,
                                     familiar=profile.formality is Formality.T)
+        self._speak(conv, act, text, now, effects, latency)
+
+    def _speak(self, conv: Conversation, act: str, text: str, now: dt.datetime, effects: Effects,
+               latency: float = 0.0, slow: bool = False) -> None:
+        profile = conv.profile
         gesture = profile.greeting.gesture if act in GREETING_GESTURE_ACTS else ""
-        speak = Speak(profile.person_id, act, text, profile.locale, profile.speech.rate_wpm,
-                      profile.speech.volume, gesture, round(latency, 3))
+        rate = profile.speech.rate_wpm * (self._policy.repeat_rate_factor if slow else 1.0)
+        speak = Speak(profile.person_id, act, text, profile.locale, rate, profile.speech.volume, gesture,
+                      round(latency, 3))
         conv.last_spoken = speak
         conv.last_activity = now
         conv.greeted = conv.greeted or act in GREETING_GESTURE_ACTS
@@ -770,6 +837,7 @@ class DialogueManager:
     def _end_session(self, conv: Conversation, now: dt.datetime, reason: str, effects: Effects) -> None:
         if not conv.session_id:
             return
+        self._abandon_checkin(conv, now, effects)
         effects.add(SessionChanged(conv.profile.person_id, conv.session_id, False, reason, now))
         conv.session_id = ""
         conv.pending = None

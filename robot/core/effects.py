@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from robot.core.alerts import StaffAlert
 from robot.core.call_plans import PlannedCall
+from robot.core.checkins import CheckinResult, ItemAnswer
 from robot.core.medication import Answer
 from robot.core.nlu import NluResult
 from robot.core.person_facts import PersonFact
@@ -87,8 +88,31 @@ class LearnedFact:
     fact: PersonFact
 
 
+@dataclass(frozen=True)
+class CheckinAnswered:
+    """One questionnaire item settled in conversation (answered, or left unanswered after two tries)."""
+
+    person_id: str
+    checkin_id: str
+    session_id: str
+    instrument: str
+    locale: str
+    answer: ItemAnswer
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CheckinFinished:
+    """A check-in ended (completed, stopped, declined or interrupted), with its score when complete."""
+
+    person_id: str
+    checkin_id: str
+    result: CheckinResult
+    at: dt.datetime
+
+
 Effect = (Speak | ReportReminderAnswer | RaiseAlert | StartCall | CancelCall | Understood | SessionChanged
-          | LearnedFact | CallPlansChanged)
+          | LearnedFact | CallPlansChanged | CheckinAnswered | CheckinFinished)
 
 
 @dataclass

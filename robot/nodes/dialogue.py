@@ -33,15 +33,17 @@ from rclpy.task import Future
 from std_msgs.msg import Bool
 
 from carebot_interfaces.action import PlaceCall, Say
-from carebot_interfaces.msg import (Alert, Deadlines, DialogueTurn, EngagementLevel, ExpectedAnswers, Intent,
+from carebot_interfaces.msg import (Alert, CheckinAnswer, CheckinResult, Deadlines, DialogueTurn, EngagementLevel, ExpectedAnswers, Intent,
                                     LiveSpeech, Reminder, ReminderResponse, SessionEvent)
 from robot.adapters.yaml_profiles import load_phrase_bank
 from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.dialogue import DialogueManager, DialoguePolicy
 from robot.core.nlu import NluIntent, NluResult, Understander
-from robot.core.effects import (CallPlansChanged, CancelCall, Effect, LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged,
+from robot.core.checkins import Ending
+from robot.core.effects import (CallPlansChanged, CancelCall, CheckinAnswered, CheckinFinished, Effect, LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged,
                                 Speak, StartCall, Understood)
 from robot.adapters.call_plan_store import CallPlanStore
+from robot.adapters.checkin_log import CheckinLog
 from robot.adapters.person_facts_store import PersonFactStore
 from robot.adapters.profile_reload import ReloadOutcome
 from robot.nodes.common import watch_profiles
@@ -140,12 +142,17 @@ class DialogueNode(Node):
         self._facts = PersonFactStore(facts_file)
         self._plans = CallPlanStore(declare(self, "call_plans_file", str(RUNS_DIR / "call_plans.json"),
                                             "JSON file of calls planned for later (path)", read_only=True))
+        self._checkin_log = CheckinLog(declare(self, "checkins_file", str(RUNS_DIR / "checkins_done.json"),
+                                               "JSON file of when each resident last did each check-in (path)",
+                                               read_only=True))
+        self._checkins_done = self._checkin_log.load()
         self._messages_dir = Path(declare(self, "messages_dir", str(RUNS_DIR / "messages"),
                                           "folder for recorded messages to family (WAV)", read_only=True))
         self._fallback = load_lexical_understanding(profiles_dir / "understanding")
         understander = load_understander(kind, profiles_dir, models_dir, self._fallback)
         self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy,
-                                        facts=self._facts.load(), plans=self._plans.load())
+                                        facts=self._facts.load(), plans=self._plans.load(),
+                                        checkins_done=self._checkins_done)
         self._thinking = self.create_publisher(Bool, "/dialogue/thinking", DEPTH)
         self._understanding = UnderstandingWorker(self, self._manager.understand, self._on_understood,
                                                   lambda busy: self._thinking.publish(Bool(data=busy)))
@@ -162,6 +169,8 @@ class DialogueNode(Node):
         self._session_events = self.create_publisher(SessionEvent, "~/sessions", DEPTH)
         self._deadlines = self.create_publisher(Deadlines, "/schedule/deadlines", LATCHED)
         self._expected_answers = self.create_publisher(ExpectedAnswers, "/dialogue/expected_answers", DEPTH)
+        self._checkin_answers = self.create_publisher(CheckinAnswer, "/wellbeing/checkin_answers", DEPTH)
+        self._checkin_results = self.create_publisher(CheckinResult, "/wellbeing/checkin_results", DEPTH)
         self._say = ActionClient(self, Say, "/tts_engine/tts")
         self._place_call = ActionClient(self, PlaceCall, "/family_call/place_call")
         self._listening: set[str] = set()
@@ -273,6 +282,10 @@ class DialogueNode(Node):
                 self._start_call(effect)
             elif isinstance(effect, CallPlansChanged):
                 self._plans.save(effect.plans)
+            elif isinstance(effect, CheckinAnswered):
+                self._checkin_answers.publish(convert.checkin_answer_msg(effect))
+            elif isinstance(effect, CheckinFinished):
+                self._finish_checkin(effect)
             elif isinstance(effect, CancelCall) and effect.person_id in self._calls:
                 self._calls[effect.person_id].cancel_goal_async()
         self._speak_next()
@@ -291,6 +304,15 @@ class DialogueNode(Node):
                                   valid_for_s=float(self._manager.policy.answer_timeout_s))
             msg.header.stamp = self.get_clock().now().to_msg()
             self._expected_answers.publish(msg)
+
+    def _finish_checkin(self, finished: CheckinFinished) -> None:
+        """Published, and (unless interrupted, so still owed) remembered across restarts."""
+        self._checkin_results.publish(convert.checkin_result_msg(finished))
+        if finished.result.ending is not Ending.INTERRUPTED:
+            self._checkins_done = self._checkin_log.record(finished.person_id, finished.result.instrument,
+                                                           finished.at, self._checkins_done)
+        self.get_logger().info(f"check-in {finished.checkin_id}: {finished.result.ending.value}, "
+                               f"{finished.result.items_answered} item(s) answered")
 
     def _track_session(self, change: SessionChanged) -> None:
         if change.started:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from diagnostic_msgs.msg import KeyValue
 
 from carebot_interfaces.action import PlaceCall, Say
-from carebot_interfaces.msg import DialogueTurn, Intent, ReminderResponse, SessionEvent
+from carebot_interfaces.msg import CheckinAnswer, CheckinResult, DialogueTurn, Intent, ReminderResponse, SessionEvent
 from robot.core.calls import CallOutcome
-from robot.core.effects import ReportReminderAnswer, SessionChanged, Speak, Understood
+from robot.core.checkins import ADMINISTRATION_MODE
+from robot.core.effects import CheckinAnswered, CheckinFinished, ReportReminderAnswer, SessionChanged, Speak, Understood
 from robot.core.medication import Answer
 from robot.nodes.convert.clock import to_stamp
 
@@ -70,3 +72,22 @@ def reminder_response(report: ReportReminderAnswer, now: dt.datetime) -> Reminde
 
 def call_outcome(result: PlaceCall.Result | None) -> CallOutcome:
     return CALL_OUTCOMES.get(result.outcome, CallOutcome.FAILED) if result is not None else CallOutcome.FAILED
+
+
+def checkin_answer_msg(answered: CheckinAnswered) -> CheckinAnswer:
+    answer = answered.answer
+    msg = CheckinAnswer(checkin_id=answered.checkin_id, person_id=answered.person_id, session_id=answered.session_id,
+                        instrument=answered.instrument, item=answer.item, locale=answered.locale,
+                        value=-1 if answer.value is None else answer.value, confidence=float(answer.confidence),
+                        answer_text=answer.text, attempts=answer.attempts, mode=ADMINISTRATION_MODE)
+    msg.header.stamp = to_stamp(answered.at)
+    return msg
+
+
+def checkin_result_msg(finished: CheckinFinished) -> CheckinResult:
+    result = finished.result
+    msg = CheckinResult(checkin_id=finished.checkin_id, person_id=finished.person_id, instrument=result.instrument,
+                        complete=result.complete, score=math.nan if result.score is None else float(result.score),
+                        items_answered=result.items_answered, mode=result.mode)
+    msg.header.stamp = to_stamp(finished.at)
+    return msg
