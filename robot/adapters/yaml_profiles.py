@@ -31,7 +31,7 @@ from robot.core.phrases import OPTIONAL_WORDS, REQUIRED_WORDS, LanguagePhrases, 
 from robot.core.profile import (
     ADDRESS_FORMS, DOSE_EVENTS, GESTURES, ROUTINE_EVENTS, WEEKDAYS, CheckinSchedule, Consent, Contact,
     CultureTemplate, Formality, Greeting, Home, Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Routine, Source,
-    SpeechStyle, TimeWindow, TimingRule,
+    ScheduledCall, SpeechStyle, TimeWindow, TimingRule,
     TopicEntry, TopicInterest, open_minutes, parse_clock_time, parse_time_window, parse_weekdays, resolve_resident,
 )
 
@@ -538,9 +538,31 @@ def _checkin(reader: _Reader, node: Node, path: str, instruments: _IdCheck,
     return CheckinSchedule(instrument=instrument, at=at, every_days=every, weekdays=parse_weekdays(days))
 
 
+def _scheduled_call(reader: _Reader, node: Node, path: str, contacts: Sequence[Contact],
+                    quiet_hours: Sequence[TimeWindow]) -> ScheduledCall | None:
+    """One `scheduled_calls:` item: a contact of this resident, a local time, weekdays."""
+    values = reader.fields(node, path, ("contact", "at", "weekdays"), ())
+    known = [contact.contact_id for contact in contacts]
+    contact = reader.choice(values.get("contact"), f"{path}.contact", known) if known else None
+    if not known and "contact" in values:
+        reader.fail(values["contact"], f"{path}.contact", "the id of one of this resident's contacts (none listed)",
+                    _describe(values["contact"]))
+    at = reader.clock(values.get("at"), f"{path}.at")
+    if at is not None and any(window.contains(at) for window in quiet_hours):
+        reader.fail(values["at"], f"{path}.at", "a time outside quiet_hours (the robot does not start "
+                    "conversations then)", repr(f"{at:%H:%M}"))
+    days = reader.each(values.get("weekdays"), f"{path}.weekdays",
+                       lambda item, item_path: reader.choice(item, item_path, WEEKDAYS), "weekday", at_least=1)
+    if len(set(days)) != len(days):
+        reader.fail(values["weekdays"], f"{path}.weekdays", "each weekday once", ", ".join(days))
+    if not reader.ok:
+        return None
+    return ScheduledCall(contact_id=contact, at=at, weekdays=parse_weekdays(days))
+
+
 _RESIDENT_REQUIRED = ("id", "preferred_name", "address_as", "culture", "locale", "timezone", "consent")
 _RESIDENT_OPTIONAL = ("hearing", "greeting", "formality", "topics", "observances", "life_story", "contacts",
-                      "routine", "medication", "quiet_hours", "timing_rules", "checkins")
+                      "routine", "medication", "quiet_hours", "timing_rules", "checkins", "scheduled_calls")
 
 
 def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
@@ -556,6 +578,8 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
     medications = reader.each(values.get("medication"), "medication",
                               lambda item, path: _medication(reader, item, path, medication_ids, routine), "medication")
     quiet_hours = reader.each(values.get("quiet_hours"), "quiet_hours", reader.window, "window")
+    contacts = reader.each(values.get("contacts"), "contacts",
+                           lambda item, path: _contact(reader, item, path, contact_ids), "contact")
     entry = ResidentEntry(
         person_id=person_id,
         preferred_name=reader.text(values.get("preferred_name"), "preferred_name"),
@@ -568,8 +592,7 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
         liked_topics=liked, avoided_topics=avoided,
         observances=_observances(reader, values["observances"]) if "observances" in values else None,
         life_story=reader.texts(values.get("life_story"), "life_story", expected="a short fact"),
-        contacts=reader.each(values.get("contacts"), "contacts",
-                             lambda item, path: _contact(reader, item, path, contact_ids), "contact"),
+        contacts=contacts,
         medications=medications,
         quiet_hours=quiet_hours,
         consent=reader.parsed(values.get("consent"), "consent", "none, metrics or full", Consent),
@@ -578,6 +601,9 @@ def _resident(reader: _Reader, root: Node) -> _ResidentRecord | None:
                                  "timing rule"),
         checkins=reader.each(values.get("checkins"), "checkins",
                              lambda item, path: _checkin(reader, item, path, instrument_ids, quiet_hours), "check-in"),
+        scheduled_calls=reader.each(values.get("scheduled_calls"), "scheduled_calls",
+                                    lambda item, path: _scheduled_call(reader, item, path, contacts, quiet_hours),
+                                    "scheduled call"),
     )
     if not reader.ok:
         return None

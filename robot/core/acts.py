@@ -49,6 +49,7 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
     "call.outside_hours": _slots("contact", "their_time", "time"),
     "call.planned": _slots("contact", "time"),
     "call.retry_now": _slots("contact"),
+    "call.scheduled": _slots("contact", "relation"),   # a regular call staff arranged is due
     "call.busy_retry": _slots("contact", "minutes"),
     "call.message_prompt": _slots("contact"),
     "call.message_taken": _slots("contact"),

@@ -14,7 +14,7 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 from robot.core.calls import good_time_to_call
-from robot.core.profile import Contact, ResidentProfile
+from robot.core.profile import Contact, ResidentProfile, ScheduledCall
 
 SEARCH_STEP = dt.timedelta(minutes=5)
 SEARCH_HORIZON = dt.timedelta(days=2)
@@ -25,6 +25,7 @@ class PlanReason(str, Enum):
     BUSY_RETRY = "busy_retry"
     NO_ANSWER_RETRY = "no_answer_retry"
     MESSAGE = "message"                    # deliver the resident's spoken message
+    SCHEDULED = "scheduled"                # a regular call staff arranged (every Sunday at 17:00)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,21 @@ def next_allowed_time(profile: ResidentProfile, contact: Contact, earliest: dt.d
     return earliest
 
 
+def next_regular_time(profile: ResidentProfile, call: ScheduledCall, after: dt.datetime) -> dt.datetime:
+    """The first time strictly after `after` that `call` is due: its local time on one of its weekdays."""
+    zone = ZoneInfo(profile.timezone)
+    day = after.astimezone(zone).date()
+    for offset in range(8):
+        candidate = dt.datetime.combine(day + dt.timedelta(days=offset), call.at, tzinfo=zone)
+        if candidate.weekday() in call.weekdays and candidate > after:
+            return candidate.astimezone(after.tzinfo)
+    raise AssertionError("a weekday always comes within 8 days")
+
+
+def _slot(plan: PlannedCall) -> tuple[str, str, bool]:
+    return plan.person_id, plan.contact_id, plan.reason is PlanReason.SCHEDULED
+
+
 class CallPlans:
     """The planned calls of every resident, earliest first."""
 
@@ -79,9 +95,9 @@ class CallPlans:
         self._plans = sorted(plans, key=lambda plan: plan.at)
 
     def add(self, plan: PlannedCall) -> None:
-        """Plan a call; it replaces any plan for the same resident and contact (one at a time each)."""
-        self._plans = sorted([p for p in self._plans if (p.person_id, p.contact_id) != (plan.person_id, plan.contact_id)]
-                             + [plan], key=lambda p: p.at)
+        """Plan a call; it replaces the plan of the same kind for the same resident and contact (one ad hoc
+        and one regular plan at a time each)."""
+        self._plans = sorted([p for p in self._plans if _slot(p) != _slot(plan)] + [plan], key=lambda p: p.at)
 
     def take_due(self, now: dt.datetime) -> list[PlannedCall]:
         """Remove and return the plans whose time has come."""
@@ -92,8 +108,13 @@ class CallPlans:
     def postpone(self, plan: PlannedCall, until: dt.datetime) -> None:
         self.add(replace(plan, at=until))
 
-    def drop_resident(self, person_id: str) -> None:
-        self._plans = [plan for plan in self._plans if plan.person_id != person_id]
+    def drop_resident(self, person_id: str, reason: PlanReason | None = None) -> None:
+        """Forget a resident's plans (only those for `reason`, if given)."""
+        self._plans = [plan for plan in self._plans
+                       if plan.person_id != person_id or (reason is not None and plan.reason is not reason)]
+
+    def has(self, person_id: str, contact_id: str, reason: PlanReason) -> bool:
+        return any((p.person_id, p.contact_id, p.reason) == (person_id, contact_id, reason) for p in self._plans)
 
     def next_at(self) -> dt.datetime | None:
         return self._plans[0].at if self._plans else None

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from robot.core.acts import ACTS
 from robot.core.alerts import AlertCategory, Severity, StaffAlert
-from robot.core.call_plans import CallPlans, PlannedCall, PlanReason, RetryPolicy, next_allowed_time
+from robot.core.call_plans import (CallPlans, PlannedCall, PlanReason, RetryPolicy, next_allowed_time,
+                                   next_regular_time)
 from robot.core.checkins import CheckinConversation, CheckinResult, CheckinStep, Ending, checkins_due
 from robot.core.calls import CallOutcome, choose_among, contact_local_time, good_time_to_call, resolve_contact
 from robot.core.effects import (CallPlansChanged, CancelCall, CheckinAnswered, CheckinFinished, Effect, Effects,
@@ -77,6 +78,8 @@ class DialoguePolicy:
     filler_after_s: float = 0.8         # words still being recognised this long after the person stopped: a filler
     retries: RetryPolicy = RetryPolicy()
     plan_postpone_s: float = 120.0      # a planned call that comes up while the resident is busy waits this long
+    checkin_after_quiet_s: float = 20.0  # a check-in starts only after this long with nobody talking
+    regular_call_late_s: float = 3600.0  # a regular call this late (the robot was off) is skipped, not offered
 
 
 @dataclass
@@ -316,6 +319,7 @@ class DialogueManager:
             del self._conversations[person_id]
             self._plans.drop_resident(person_id)
         for person_id, profile in home.residents.items():
+            self._plans.drop_resident(person_id, PlanReason.SCHEDULED)   # re-planned from the profile on the next tick
             layered = apply_facts(profile, self._facts)
             conversation = self._conversations.setdefault(person_id, Conversation(layered))
             conversation.profile = layered
@@ -624,6 +628,18 @@ class DialogueManager:
         self._call_note(conv, contact, f"Please pass on the resident's message to their {contact.relation} "
                         f"{contact.name} ({contact.address}): \"{call.message}\"", now, effects)
 
+    def _plan_regular_calls(self, now: dt.datetime, effects: Effects) -> None:
+        """Keep the next occurrence of every regular call staff arranged in the plans."""
+        added = False
+        for conv in self._conversations.values():
+            for regular in conv.profile.scheduled_calls:
+                if not self._plans.has(conv.profile.person_id, regular.contact_id, PlanReason.SCHEDULED):
+                    self._plans.add(PlannedCall(conv.profile.person_id, regular.contact_id,
+                                                next_regular_time(conv.profile, regular, now), PlanReason.SCHEDULED))
+                    added = True
+        if added:
+            effects.add(CallPlansChanged(self._plans.all()))
+
     def _bring_up_planned_calls(self, now: dt.datetime, effects: Effects) -> None:
         """A planned call's time has come: deliver a message, or ask the resident (who may have changed their
         mind). A resident who is busy (on a call, answering another question) is asked a little later."""
@@ -631,7 +647,8 @@ class DialogueManager:
         for plan in due:
             conv = self._conversations.get(plan.person_id)
             contact = conv.profile.contact(plan.contact_id) if conv else None
-            if conv is None or contact is None:
+            late = (now - plan.at).total_seconds() > self._policy.regular_call_late_s
+            if conv is None or contact is None or (plan.reason is PlanReason.SCHEDULED and late):
                 continue
             if conv.in_call or conv.current_call is not None or conv.pending is not None:
                 self._plans.postpone(plan, now + dt.timedelta(seconds=self._policy.plan_postpone_s))
@@ -640,10 +657,13 @@ class DialogueManager:
                 effects.add(self._message_call(conv.profile, contact, plan.message))
             else:
                 self._start_session(conv, now, "planned_call", effects)
-                self._say(conv, "call.retry_now", now, effects, contact=contact.name)
+                regular = plan.reason is PlanReason.SCHEDULED
+                self._say(conv, "call.scheduled" if regular else "call.retry_now", now, effects, contact=contact.name,
+                          relation=self._phrases.relation(conv.profile.language, contact.relation))
                 self._await(conv, Awaiting.CALL_CONFIRM, now, contacts=(contact,), plan=plan)
         if due:
             effects.add(CallPlansChanged(self._plans.all()))
+        self._plan_regular_calls(now, effects)
 
     def _message_call(self, profile: ResidentProfile, contact: Contact, message: str) -> StartCall:
         """The call that says the resident's message to the contact, in the contact's language if the robot
@@ -706,9 +726,11 @@ class DialogueManager:
 
     # ---- wellbeing check-ins (UCLA-3, WHO-5) ---------------------------------------------------
     def _offer_checkin(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
-        """A check-in that is due is offered once per session, when nothing else is going on and only to a
-        resident whose consent lets the answers be kept."""
-        if (not conv.session_id or conv.pending is not None or conv.in_call or conv.checkin is not None
+        """A check-in that is due is offered once per session, when the conversation has paused (nothing
+        asked, nobody talking for a while) and only to a resident whose consent lets the answers be kept."""
+        quiet = conv.last_activity is not None and \
+            (now - conv.last_activity).total_seconds() >= self._policy.checkin_after_quiet_s
+        if (not conv.session_id or not quiet or conv.pending is not None or conv.in_call or conv.checkin is not None
                 or conv.checkin_session == conv.session_id or conv.profile.consent is Consent.NONE):
             return
         due = checkins_due(conv.profile, self._checkins_done.get(conv.profile.person_id, {}), now)

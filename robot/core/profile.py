@@ -292,6 +292,19 @@ class CheckinSchedule:
 
 
 @dataclass(frozen=True)
+class ScheduledCall:
+    """A regular call staff arranged (every Sunday at 17:00 with Claire); the resident is asked first."""
+
+    contact_id: str
+    at: dt.time                                   # the resident's local time
+    weekdays: frozenset[int]                      # Monday = 0
+
+    def __post_init__(self) -> None:
+        if not self.weekdays:
+            raise ValueError(f"scheduled call with {self.contact_id!r}: give at least one weekday")
+
+
+@dataclass(frozen=True)
 class ResidentProfile:
     """A resident as staff configured them, merged with their culture's defaults."""
 
@@ -315,6 +328,7 @@ class ResidentProfile:
     observances: tuple[Observance, ...] = ()
     timing_rules: tuple[TimingRule, ...] = ()
     checkins: tuple[CheckinSchedule, ...] = ()
+    scheduled_calls: tuple[ScheduledCall, ...] = ()
 
     @property
     def language(self) -> str:
@@ -384,10 +398,12 @@ class ResidentEntry:
     consent: Consent = Consent.METRICS
     timing_rules: tuple[TimingRule, ...] = ()
     checkins: tuple[CheckinSchedule, ...] = ()
+    scheduled_calls: tuple[ScheduledCall, ...] = ()
 
 
 _STAFF_ONLY_FIELDS = ("preferred_name", "address_as", "culture_id", "locale", "timezone", "contacts",
-                      "medications", "quiet_hours", "consent", "life_story", "timing_rules", "checkins")
+                      "medications", "quiet_hours", "consent", "life_story", "timing_rules", "checkins",
+                      "scheduled_calls")
 
 
 _T = TypeVar("_T")
@@ -449,7 +465,7 @@ def resolve_resident(culture: CultureTemplate, entry: ResidentEntry) -> Resident
         contacts=entry.contacts, medications=entry.medications, quiet_hours=entry.quiet_hours,
         consent=entry.consent, life_story=entry.life_story, provenance=provenance,
         formality=formality, observances=observances, timing_rules=entry.timing_rules,
-        checkins=entry.checkins,
+        checkins=entry.checkins, scheduled_calls=entry.scheduled_calls,
     )
 
 

@@ -14,7 +14,7 @@ from robot.core.calls import CallOutcome
 from robot.core.dialogue import DialogueManager, DialoguePolicy
 from robot.core.effects import CallPlansChanged, RaiseAlert, StartCall
 from robot.core.phrases import PhraseBank
-from robot.core.profile import Home, TimeWindow
+from robot.core.profile import Home, ScheduledCall, TimeWindow
 from robot.paths import PROFILES_DIR
 from tests.core.test_dialogue import PERSON, T0, acts, labelled_bank, resident, spoken
 
@@ -189,3 +189,30 @@ def test_next_allowed_time_is_inside_the_contacts_hours_in_their_zone() -> None:
     assert sarah is not None
     at = next_allowed_time(profile, sarah, T0.replace(hour=10))
     assert at.astimezone(dt.timezone(dt.timedelta(hours=11))).time() == dt.time(9, 0)
+
+
+def test_a_regular_call_is_offered_at_its_time_every_week_and_skipped_when_hours_late() -> None:
+    sunday_five = ScheduledCall("tom", dt.time(17, 0), frozenset({6}))
+    manager = make_manager(scheduled_calls=(sunday_five,))
+    monday = T0                                               # Monday 2 March 2026, 08:00 London
+    (plan,) = saved_plans(manager.tick(monday))
+    assert (plan.reason, plan.at) == (PlanReason.SCHEDULED, dt.datetime(2026, 3, 8, 17, 0, tzinfo=dt.timezone.utc))
+    effects = manager.tick(plan.at)
+    assert acts(effects) == ["call.scheduled"] and not calls(effects)   # asked first
+    (next_week,) = [p for p in saved_plans(effects) if p.reason is PlanReason.SCHEDULED]
+    assert next_week.at == plan.at + dt.timedelta(days=7)
+    assert [c.contact_id for c in calls(hear(manager, "Yes please", plan.at + MINUTE))] == ["tom"]
+    manager.on_call_finished(PERSON, "tom", CallOutcome.ANSWERED, plan.at + 20 * MINUTE)
+    # The robot was off on the next Sunday until 19:30: that week's call is not offered hours late,
+    # and the one after is planned.
+    effects = manager.tick(next_week.at + dt.timedelta(hours=2, minutes=30))
+    assert acts(effects) == []
+    assert [p.at for p in saved_plans(effects)] == [next_week.at + dt.timedelta(days=7)]
+
+
+def test_a_busy_retry_does_not_replace_the_regular_call_with_the_same_person() -> None:
+    manager = make_manager(scheduled_calls=(ScheduledCall("tom", dt.time(17, 0), frozenset({6})),))
+    manager.tick(T0)
+    call_tom(manager, T0)
+    effects = manager.on_call_finished(PERSON, "tom", CallOutcome.BUSY, T0 + 2 * MINUTE)
+    assert {p.reason for p in saved_plans(effects)} == {PlanReason.SCHEDULED, PlanReason.BUSY_RETRY}

@@ -15,6 +15,7 @@ from tests.core.test_dialogue import PERSON, T0, labelled_bank, resident
 UCLA3_DAILY = CheckinSchedule("ucla3", dt.time(8, 30), every_days=1)
 AFTER = T0.replace(hour=9)              # 09:00 London: the 08:30 check-in is due
 SECOND = dt.timedelta(seconds=1)
+START = AFTER + 25 * SECOND            # the conversation has paused for 20 s
 
 
 def make_manager(consent: Consent = Consent.FULL,
@@ -42,14 +43,14 @@ def answer(manager: DialogueManager, text: str, at: dt.datetime) -> list:
 def test_a_due_check_in_is_asked_item_by_item_and_scored() -> None:
     manager = make_manager()
     in_session(manager, AFTER)
-    effects = manager.tick(AFTER + SECOND)
+    effects = manager.tick(START)
     ((act, text),) = said(effects)
     assert act == "checkin.open" and "question" in text.lower()
-    effects = answer(manager, "Yes, go ahead", AFTER + 2 * SECOND)
+    effects = answer(manager, "Yes, go ahead", START + SECOND)
     assert said(effects)[0][0] == "checkin.ask" and "companionship" in said(effects)[0][1]
     items = []
     for at, words in enumerate(["hardly ever", "some of the time", "often"], start=3):
-        effects = answer(manager, words, AFTER + at * SECOND)
+        effects = answer(manager, words, START + at * SECOND)
         items += [e.answer for e in effects if isinstance(e, CheckinAnswered)]
     assert [(i.item, i.value) for i in items] == [(1, 1), (2, 2), (3, 3)]
     (finished,) = [e for e in effects if isinstance(e, CheckinFinished)]
@@ -58,18 +59,18 @@ def test_a_due_check_in_is_asked_item_by_item_and_scored() -> None:
     # done today: not offered again in a new session the same day
     manager.on_engagement(PERSON, False, AFTER + 60 * SECOND)
     in_session(manager, AFTER + 120 * SECOND)
-    assert not [a for a, _ in said(manager.tick(AFTER + 121 * SECOND)) if a.startswith("checkin")]
+    assert not [a for a, _ in said(manager.tick(AFTER + 150 * SECOND)) if a.startswith("checkin")]
 
 
 def test_an_unclear_answer_is_asked_again_slowly_then_left_unanswered() -> None:
     manager = make_manager()
     in_session(manager, AFTER)
-    manager.tick(AFTER + SECOND)
-    answer(manager, "yes", AFTER + 2 * SECOND)
-    effects = answer(manager, "the weather is lovely", AFTER + 3 * SECOND)
+    manager.tick(START)
+    answer(manager, "yes", START + SECOND)
+    effects = answer(manager, "the weather is lovely", START + 2 * SECOND)
     (again,) = [e for e in effects if isinstance(e, Speak)]
     assert again.act == "checkin.ask" and again.rate_wpm < 125.0       # slower than her usual 125 wpm
-    effects = manager.tick(AFTER + 40 * SECOND)                        # silence past the answer timeout
+    effects = manager.tick(START + 40 * SECOND)                        # silence past the answer timeout
     (settled,) = [e.answer for e in effects if isinstance(e, CheckinAnswered)]
     assert (settled.item, settled.value, settled.attempts) == (1, None, 2)
 
@@ -77,9 +78,9 @@ def test_an_unclear_answer_is_asked_again_slowly_then_left_unanswered() -> None:
 def test_stop_ends_the_check_in_politely_without_a_score() -> None:
     manager = make_manager()
     in_session(manager, AFTER)
-    manager.tick(AFTER + SECOND)
-    answer(manager, "yes", AFTER + 2 * SECOND)
-    effects = answer(manager, "I don't want to do this", AFTER + 3 * SECOND)
+    manager.tick(START)
+    answer(manager, "yes", START + SECOND)
+    effects = answer(manager, "I don't want to do this", START + 2 * SECOND)
     (finished,) = [e for e in effects if isinstance(e, CheckinFinished)]
     assert finished.result.ending is Ending.STOPPED and finished.result.score is None
 
@@ -87,22 +88,29 @@ def test_stop_ends_the_check_in_politely_without_a_score() -> None:
 def test_a_help_request_during_a_check_in_goes_to_staff_and_the_check_in_stays_owed() -> None:
     manager = make_manager()
     in_session(manager, AFTER)
-    manager.tick(AFTER + SECOND)
-    answer(manager, "yes", AFTER + 2 * SECOND)
-    effects = answer(manager, "Help! I've fallen", AFTER + 3 * SECOND)
+    manager.tick(START)
+    answer(manager, "yes", START + SECOND)
+    effects = answer(manager, "Help! I've fallen", START + 2 * SECOND)
     assert [e for e in effects if isinstance(e, RaiseAlert)]
     (finished,) = [e for e in effects if isinstance(e, CheckinFinished)]
     assert finished.result.ending is Ending.INTERRUPTED
     manager.on_engagement(PERSON, False, AFTER + 60 * SECOND)
     in_session(manager, AFTER + 120 * SECOND)
-    assert [a for a, _ in said(manager.tick(AFTER + 121 * SECOND))] == ["checkin.open"]
+    assert [a for a, _ in said(manager.tick(AFTER + 150 * SECOND))] == ["checkin.open"]
 
 
 def test_no_check_in_without_research_consent_or_before_it_is_due() -> None:
     manager = make_manager(consent=Consent.NONE)
     in_session(manager, AFTER)
-    assert not said(manager.tick(AFTER + SECOND))
+    assert not said(manager.tick(START))
     done_yesterday = {PERSON: {"ucla3": AFTER - dt.timedelta(hours=1)}}
     manager = make_manager(done=done_yesterday)
     in_session(manager, AFTER)
-    assert not said(manager.tick(AFTER + SECOND))
+    assert not said(manager.tick(START))
+
+
+def test_a_check_in_waits_for_a_pause_in_the_conversation() -> None:
+    manager = make_manager()
+    in_session(manager, AFTER)
+    assert not said(manager.tick(AFTER + 10 * SECOND))
+    assert [act for act, _ in said(manager.tick(START))] == ["checkin.open"]
