@@ -14,13 +14,14 @@ from robot.core.profile import Home
 from robot.nodes.convert.alerts import alert_to_msg
 from robot.nodes.convert.clock import to_datetime
 from robot.nodes.params import declare
-from robot.paths import PROFILES_DIR
+from robot.paths import PROFILES_DIR, PROJECT_ROOT
 
 
 def declare_profiles_dir(node: Node) -> Path:
-    return Path(declare(node, "profiles_dir", str(PROFILES_DIR),
-                        "folder with cultures/, phrases/, understanding/ and (by default) residents/",
-                        read_only=True))
+    """The profiles folder; a relative path is taken from the project root, whatever the working directory."""
+    return PROJECT_ROOT / declare(node, "profiles_dir", str(PROFILES_DIR),
+                                  "folder with cultures/, phrases/, understanding/ and (by default) residents/",
+                                  read_only=True)
 
 
 def _declare_profile_parameters(node: Node) -> tuple[Path, Path | None, list[str]]:
@@ -30,7 +31,7 @@ def _declare_profile_parameters(node: Node) -> tuple[Path, Path | None, list[str
                             read_only=True)
     residents = declare(node, "residents", [""], "person ids served by this robot; [''] = every resident",
                         read_only=True)
-    return profiles_dir, Path(residents_dir) if residents_dir else None, [pid for pid in residents if pid]
+    return profiles_dir, PROJECT_ROOT / residents_dir if residents_dir else None, [pid for pid in residents if pid]
 
 
 def load_home_from_parameters(node: Node) -> Home:
