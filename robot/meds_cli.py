@@ -22,21 +22,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
-import os
 import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.tokens import CommentToken
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from robot.adapters.yaml_profiles import load_home, medication_yaml
+from robot.adapters.medication_import import MedicationImportError, updated_profile_text
+from robot.adapters.yaml_profiles import load_home
+from robot.adapters.yaml_round_trip import replace_atomically
 from robot.core.medication import Dose, ReminderPolicy, doses_due, plan_first_prompt, resident_zone
 from robot.core.profile import WEEKDAYS, Medication, ProfileError, ResidentProfile
 from robot.paths import PROFILES_DIR, RUNS_DIR
@@ -148,7 +144,7 @@ def _export(arguments: argparse.Namespace) -> int:
         print(f"carebot meds export: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        _write_atomically(arguments.out, found.text)
+        replace_atomically(arguments.out, found.text.encode())
     except OSError as exc:
         print(f"carebot meds export: {arguments.out}: cannot write the Bundle: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -198,14 +194,14 @@ def _import(arguments: argparse.Namespace) -> int:
         resident_file = arguments.profiles_dir / "residents" / f"{person_id}.yaml"
         text, removed = updated_profile_text(resident_file, found)
         profile = _checked(arguments.profiles_dir, resident_file, text)
-    except (FhirImportError, ProfileError, MedsError) as exc:
+    except (FhirImportError, ProfileError, MedsError, MedicationImportError) as exc:
         print(f"carebot meds import: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(_report(found, profile, removed))
     if arguments.dry_run:
         print("dry run: nothing written")
     else:
-        _write_atomically(resident_file, text)
+        replace_atomically(resident_file, text.encode())
         print(f"written: {resident_file}")
     return 0
 
@@ -222,75 +218,6 @@ def _target(found: BundleImport, resident: str | None, bundle: Path) -> str:
     return subjects[0]
 
 
-def _round_trip() -> YAML:
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
-
-
-def updated_profile_text(resident_file: Path, found: BundleImport) -> tuple[str, list[str]]:
-    """The resident file's text with the imported entries in `medication:`; also the ids of entries dropped.
-
-    Entries from the same MedicationRequests are replaced (or dropped when the request is skipped now);
-    an imported id equal to a staff-entered one is an error, never an overwrite.
-    """
-    if not resident_file.is_file():
-        raise MedsError(f"{resident_file}: expected the resident's profile file (no such file)")
-    yaml = _round_trip()
-    root = yaml.load(resident_file.read_text(encoding="utf-8"))
-    sources = {request.source for request in found.requests}
-    items = root.get("medication") or CommentedSeq()
-    removed = [str(item.get("id")) for item in items if item.get("source") in sources]
-    kept = [item for item in items if item.get("source") not in sources]
-    for request in found.requests:
-        for entry in request.entries:
-            if any(item.get("id") == entry.medication_id for item in kept):
-                raise MedsError(f"{resident_file}: medication id {entry.medication_id!r} (from {request.resource}) "
-                                "is already an entry of this file not imported from it: expected a new id; "
-                                "remove or rename the existing entry first")
-            kept.append(_yaml_item(medication_yaml(entry)))
-    _move_list_end(items, kept)
-    items[:] = kept
-    if root.get("medication") is None:
-        root["medication"] = items
-    out = io.StringIO()
-    yaml.dump(root, out)
-    new_ids = {entry.medication_id for request in found.requests for entry in request.entries}
-    return out.getvalue(), [medication_id for medication_id in removed if medication_id not in new_ids]
-
-
-def _move_list_end(items: CommentedSeq, kept: list[CommentedMap]) -> None:
-    """Keep the blank lines that end the list after its new last item (ruamel ties them to the old one)."""
-    if not items or not kept or items[-1] is kept[-1]:
-        return
-    old_last = items[-1]
-    key = next(reversed(old_last), None)
-    token = old_last.ca.items.get(key, [None] * 4)[2] if key is not None else None
-    if token is None or "\n\n" not in token.value:
-        return
-    line, _, gap = token.value.partition("\n")
-    token.value = line + "\n"
-    new_last = kept[-1]
-    new_last.ca.items[next(reversed(new_last))] = [None, None, CommentToken("\n" + gap, token.start_mark), None]
-
-
-def _yaml_item(values: dict[str, object]) -> CommentedMap:
-    """One medication item in the files' style: quoted times and dates, short lists on one line."""
-    item = CommentedMap()
-    for key, value in values.items():
-        if isinstance(value, list):
-            value = CommentedSeq([CommentedMap(v) if isinstance(v, dict) else _quoted(key, v) for v in value])
-            value.fa.set_flow_style()
-        item[key] = _quoted(key, value)
-    return item
-
-
-def _quoted(key: str, value: object) -> object:
-    return DoubleQuotedScalarString(value) if key in ("times", "start", "end") and isinstance(value, str) else value
-
-
 def _checked(profiles_dir: Path, resident_file: Path, text: str) -> ResidentProfile:
     """The resident as the robot would load `text`: the new file is read with the profile loader."""
     with tempfile.TemporaryDirectory(prefix="carebot-meds-") as folder:
@@ -301,17 +228,6 @@ def _checked(profiles_dir: Path, resident_file: Path, text: str) -> ResidentProf
         except ProfileError as exc:
             raise MedsError(str(exc).replace(str(candidate), f"{resident_file} (as imported)")) from None
     return home.resident(resident_file.stem)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _report(found: BundleImport, profile: ResidentProfile, removed: list[str]) -> str:

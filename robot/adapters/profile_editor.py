@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ruamel.yaml import YAML
+
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
@@ -43,6 +43,7 @@ from ruamel.yaml.tokens import CommentToken
 from robot.adapters.person_facts_store import PersonFactStore
 from robot.adapters.profile_schema import schema_errors
 from robot.adapters.yaml_profiles import PERSON_ID, load_home, validate_tree
+from robot.adapters.yaml_round_trip import replace_atomically, round_trip_yaml
 from robot.core.checkins import INSTRUMENTS
 from robot.core.medication import DoseTime
 from robot.core.person_facts import PersonFact, apply_facts
@@ -195,15 +196,6 @@ class _FieldError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------- YAML values
-
-def round_trip_yaml() -> YAML:
-    """ruamel.yaml set up for the profiles' style: quotes kept, long lines kept, lists indented by 2."""
-    loader = YAML()
-    loader.preserve_quotes = True
-    loader.width = 4096
-    loader.indent(mapping=2, sequence=4, offset=2)
-    return loader
-
 
 def _version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -819,7 +811,7 @@ class ProfileEditor:
             if errors:
                 return SaveOutcome(False, read.version, errors, changes=tuple(changes), changed_by=changed_by)
             data = text.encode("utf-8")
-            _replace_atomically(path, data)
+            replace_atomically(path, data)
         self._remember(data)
         return SaveOutcome(True, _version(data), changes=tuple(changes), changed_by=changed_by)
 
@@ -966,7 +958,7 @@ def _change_of(read: _Read, bound: _Bound, typed: str) -> Change:
 def _import_bundle(path: Path, read: _Read, bundle: bytes, person_id: str) -> tuple[dict[str, str], list[Change]]:
     """The bundle merged into the read's draft by `carebot meds import`'s own functions."""
     from robot.adapters.fhir_medication import FhirImportError, read_medication_requests
-    from robot.meds_cli import MedsError, updated_profile_text
+    from robot.adapters.medication_import import MedicationImportError, updated_profile_text
 
     with tempfile.TemporaryDirectory(prefix="carebot-fhir-") as folder:
         upload, copy = Path(folder) / "bundle.json", Path(folder) / path.name
@@ -975,10 +967,10 @@ def _import_bundle(path: Path, read: _Read, bundle: bytes, person_id: str) -> tu
         try:
             found = read_medication_requests(upload)
             if found.person_ids != {person_id}:
-                raise MedsError(f"the bundle is for Patient/{', Patient/'.join(sorted(found.person_ids))}: "
+                raise MedicationImportError(f"the bundle is for Patient/{', Patient/'.join(sorted(found.person_ids))}: "
                                 f"expected every MedicationRequest's subject to be {person_id}")
             text, _removed = updated_profile_text(copy, found)
-        except (FhirImportError, MedsError) as error:
+        except (FhirImportError, MedicationImportError) as error:
             message = str(error).replace(str(upload), "the uploaded bundle").replace(str(copy), path.name)
             return {"fhir": message}, []
     before = _medication_summary(read.draft.doc)
@@ -1050,23 +1042,3 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
-
-
-def _replace_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename over the old file, fsync the folder."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)

@@ -153,6 +153,7 @@ class DialogueManager:
         self._understander = understander
         self._policy = policy
         self._facts = list(facts)
+        self._home = home
         self._conversations = {pid: Conversation(apply_facts(profile, self._facts))
                                for pid, profile in home.residents.items()}
 
@@ -315,6 +316,7 @@ class DialogueManager:
     def update_profiles(self, home: Home) -> None:
         """Edited profiles count from the next sentence on; conversations under way carry on. A resident
         no longer in `home` is forgotten (their words are ignored from now on)."""
+        self._home = home
         for person_id in set(self._conversations) - set(home.residents):
             del self._conversations[person_id]
             self._plans.drop_resident(person_id)
@@ -323,6 +325,13 @@ class DialogueManager:
             layered = apply_facts(profile, self._facts)
             conversation = self._conversations.setdefault(person_id, Conversation(layered))
             conversation.profile = layered
+
+    def update_facts(self, facts: Iterable[PersonFact]) -> None:
+        """What residents said about themselves changed outside the dialogue (staff confirmed or corrected
+        it in the console): layer the new list over the profiles from the next sentence on."""
+        self._facts = list(facts)
+        for person_id, conversation in self._conversations.items():
+            conversation.profile = apply_facts(self._home.residents[person_id], self._facts)
 
     @property
     def policy(self) -> DialoguePolicy:

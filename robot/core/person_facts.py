@@ -52,23 +52,25 @@ def latest(facts: Iterable[PersonFact]) -> dict[str, PersonFact]:
 
 
 def apply_facts(profile: ResidentProfile, facts: Iterable[PersonFact]) -> ResidentProfile:
-    """`profile` with the resident's own answers on top (facts about other people are ignored)."""
+    """`profile` with the resident's own answers (and staff's corrections of them) on top; facts about
+    other people are ignored."""
     own = [fact for fact in latest(f for f in facts if f.person_id == profile.person_id).values() if fact.topic]
     if not own:
         return profile
+    source = {fact.topic: fact.source for fact in own}   # the resident's answer, or staff's correction of it
     liked = {fact.topic for fact in own if fact.value == Interest.LIKED.value}
     declined = {fact.topic for fact in own if fact.value == Interest.NOT_INTERESTED.value}
     provenance = dict(profile.provenance)
-    topics = [TopicInterest(topic, 1.0, Source.PERSON_ANSWER) for topic in sorted(liked)]
+    topics = [TopicInterest(topic, 1.0, source[topic]) for topic in sorted(liked)]
     topics += [t for t in profile.topics if t.topic not in liked | declined]
     avoided = [topic for topic in profile.avoided_topics if topic not in liked]
     avoided += sorted(declined - set(avoided))
     for topic in liked:
         provenance.pop(f"avoided_topics.{topic}", None)
-        provenance[f"topics.{topic}"] = Source.PERSON_ANSWER
+        provenance[f"topics.{topic}"] = source[topic]
     for topic in declined:
         provenance.pop(f"topics.{topic}", None)
-        provenance[f"avoided_topics.{topic}"] = Source.PERSON_ANSWER
+        provenance[f"avoided_topics.{topic}"] = source[topic]
     return replace(profile, topics=tuple(topics), avoided_topics=tuple(avoided), provenance=provenance)
 
 

@@ -177,6 +177,8 @@ class DialogueNode(Node):
         self._listen_to(self._manager.residents())
         self.create_subscription(Reminder, "/medication/reminders", self._on_reminder, DEPTH)
         self.create_timer(0.1, self._tick)
+        self._facts_seen = len(self._facts.load())
+        self.create_timer(float(self.get_parameter("profile_poll_s").value), self._reload_facts)
         self._announce_deadlines(None)   # ready: a simulated clock waits for this
         self.get_logger().info(f"understanding: {kind}; {len(self._manager.residents())} residents")
 
@@ -190,6 +192,13 @@ class DialogueNode(Node):
                                      partial(self._on_engagement, person_id), ENGAGEMENT_QOS)
             self.create_subscription(Bool, f"/humans/voices/{topic_id(person_id)}/is_speaking",
                                      partial(self._on_is_speaking, person_id), DEPTH)
+
+    def _reload_facts(self) -> None:
+        """Staff may confirm or correct what the robot learned (the console appends to the same file)."""
+        facts = self._facts.load()
+        if len(facts) != self._facts_seen:
+            self._facts_seen = len(facts)
+            self._manager.update_facts(facts)
 
     def _on_profiles_reloaded(self, outcome: ReloadOutcome) -> None:
         self._manager.update_profiles(outcome.home)

@@ -9,7 +9,7 @@ from robot.adapters.person_facts_store import PersonFactStore
 from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.dialogue import DialogueManager, DialoguePolicy
 from robot.core.effects import LearnedFact
-from robot.core.person_facts import Interest, apply_facts, topic_fact
+from robot.core.person_facts import Interest, PersonFact, apply_facts, topic_fact
 from robot.core.profile import Home, Source, TopicInterest
 from robot.paths import PROFILES_DIR
 from tests.core.test_dialogue import PERSON, T0, acts, labelled_bank, resident, spoken
@@ -87,3 +87,21 @@ def test_facts_are_kept_across_a_restart(tmp_path: Path) -> None:
     store.add(fact)
     store.close()
     assert PersonFactStore(tmp_path / "facts" / "person_facts.sqlite").load() == [fact]
+
+
+def test_a_staff_correction_of_an_answer_is_shown_as_a_staff_entry() -> None:
+    profile = guessing_resident()
+    said = topic_fact(profile.person_id, "cricket", Interest.LIKED, T0)
+    corrected = PersonFact(profile.person_id, "topics.cricket", Interest.NOT_INTERESTED.value,
+                           T0 + dt.timedelta(minutes=5), Source.STAFF_ENTRY)
+    layered = apply_facts(profile, [said, corrected])
+    assert "cricket" in layered.avoided_topics
+    assert layered.provenance["avoided_topics.cricket"] is Source.STAFF_ENTRY
+
+
+def test_a_correction_made_while_the_robot_runs_counts_from_the_next_sentence() -> None:
+    manager = manager_for(guessing_resident())
+    corrected = PersonFact(PERSON, "topics.cricket", Interest.NOT_INTERESTED.value, T0, Source.STAFF_ENTRY)
+    manager.update_facts([corrected])
+    effects = start_small_talk(manager)
+    assert not [s for s in spoken(effects) if "topic=cricket" in s.text]   # no longer raised
