@@ -109,7 +109,7 @@ def _database(arguments: argparse.Namespace) -> Path:
 def _tables(arguments: argparse.Namespace) -> Any:
     """The research tables the filters ask for (ResearchTables)."""
     from robot.adapters.research_tables import Filters, build_tables, load_study
-    from robot.adapters.site_secret import SiteSecretError, load_site_secret
+    from robot.adapters.site_secret import SiteSecretError, secret_for
     from robot.core.study import StudyError, everyone
 
     database = _database(arguments)
@@ -120,7 +120,9 @@ def _tables(arguments: argparse.Namespace) -> Any:
         if arguments.arm and not study.arms:
             raise ResearchInputError(f"--arm {arguments.arm}: no study file (give --study FILE or put "
                                      f"{STUDY_FILE} beside {database})")
-        return build_tables(database, load_site_secret(), study, filters)
+        secret, source = secret_for(database)
+        print(f"pseudonyms keyed with {source}", file=sys.stderr)
+        return build_tables(database, secret, study, filters)
     except (SiteSecretError, StudyError) as error:
         raise ResearchInputError(str(error)) from None
     except ValueError as error:

@@ -21,6 +21,7 @@ from typing import TextIO
 import yaml
 
 from robot.adapters.sqlite_store import WellbeingReader, WellbeingSummary
+from robot.adapters.site_secret import write_simulation_secret
 from robot.adapters.yaml_profiles import load_home, validate_tree, write_resident_copy
 from robot.core.profile import Home, ProfileError
 from robot.graph import GraphError, NodeCommand, graph_commands, load_graph, node_environment, run_context
@@ -99,6 +100,7 @@ def prepare(source: Path, residents: int | None, hours: float | None, run_dir: P
     residents_dir = target / "residents"
     residents_dir.mkdir(parents=True)
     (target / "logs").mkdir()
+    write_simulation_secret(target)      # pseudonyms for `carebot export` of this run's fictional residents
     for new_id, source_id in copies.items():
         write_resident_copy(_resident_file(source_id), residents_dir, new_id)
     scenario_file = source if (residents, hours) == (None, None) else _write_scenario(scenario, target)

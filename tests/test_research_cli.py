@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from robot.adapters.site_secret import SECRET_ENV, SECRET_FILE_ENV
+from robot.adapters.site_secret import SECRET_ENV, SECRET_FILE_ENV, write_simulation_secret
 from robot.adapters.sqlite_store import WellbeingReader
 from robot.cli import main
 from simulation.research_bench import person_id, write_study
@@ -70,6 +70,18 @@ def test_no_secret_no_export(runs: Path, tmp_path: Path, monkeypatch: pytest.Mon
     assert not (tmp_path / "x").exists()
     assert main(["research", "secret", "create"]) == 0
     assert main(["export", "--out", str(tmp_path / "x"), "--runs-dir", str(runs)]) == 0
+
+
+def test_a_simulation_run_exports_with_its_own_secret_on_a_machine_without_one(
+        runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv(SECRET_ENV)
+    monkeypatch.setenv(SECRET_FILE_ENV, str(tmp_path / "missing_secret"))
+    newest = runs / "care_home_day-20260302-090000"
+    write_simulation_secret(newest)
+    assert main(["export", "--out", str(tmp_path / "x"), "--runs-dir", str(runs)]) == 0
+    assert "simulation run's own secret" in capsys.readouterr().err
+    pseudonyms = {row["resident"] for row in _daily(tmp_path / "x")}
+    assert len(pseudonyms) == 2 and not any(person_id(i) in pseudonyms for i in range(2))
 
 
 def test_withdraw_then_export_leaves_the_resident_out(runs: Path, tmp_path: Path) -> None:

@@ -74,3 +74,28 @@ def create_site_secret(path: Path) -> Path:
     with os.fdopen(descriptor, "w", encoding="ascii") as file:
         file.write(secrets.token_hex(MIN_SECRET_BYTES) + "\n")
     return path
+
+
+SIMULATION_SECRET = "simulation_secret"
+"""A simulation run's own secret, in its run folder: the residents are fictional, so the rule that a
+site's secret lives outside the repository does not apply, and `carebot sim && carebot export` works
+on a fresh machine."""
+
+
+def write_simulation_secret(run_dir: Path) -> None:
+    descriptor = os.open(run_dir / SIMULATION_SECRET, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(MIN_SECRET_BYTES) + "\n")
+
+
+def secret_for(database: Path, environ: Mapping[str, str] = os.environ) -> tuple[bytes, str]:
+    """The secret for pseudonyms of `database`, and where it came from: the site's secret if there is one,
+    else the simulation run's own (a database written by `carebot sim`)."""
+    try:
+        return load_site_secret(environ), "the site secret"
+    except SiteSecretError:
+        run_secret = database.parent / SIMULATION_SECRET
+        if not run_secret.is_file():
+            raise
+        return _parse(run_secret.read_text(encoding="ascii"), str(run_secret)), f"the simulation run's own secret ({run_secret})"
+
