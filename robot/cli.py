@@ -12,6 +12,8 @@
     carebot report --out FILE.html [--db PATH] [--from DATE] [--to DATE] [--arm ARM] [--study FILE]
     carebot research secret create|withdraw|retention ...   (robot/research_cli.py)
     carebot bench research [--residents 10] [--days 30] [--json] [--run-dir DIR]
+    carebot console [--host 127.0.0.1] [--port 8080] [...]   (the staff console; robot/console_cli.py)
+    carebot users add NAME --role staff|researcher|admin | list   (password from the terminal or stdin)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from robot.alerts_cli import add_alerts_parser
+from robot.console_cli import add_console_parsers
 from robot.graph import GraphError, load_graph, node_command, node_environment, run_context
 from robot.meds_cli import add_meds_parser
 from robot.models_cli import add_models_parser
@@ -108,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     add_meds_parser(commands)
     add_alerts_parser(commands)
     add_research_parsers(commands)
+    add_console_parsers(commands)
     return parser
 
 

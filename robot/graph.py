@@ -21,7 +21,7 @@ from robot.rosenv import ensure_loopback_only
 
 GRAPH_FILE = LAUNCH_DIR / "graph.yaml"
 MODES = ("robot", "simulation")
-PLACEHOLDERS = ("profiles_dir", "residents_dir", "run_dir", "scenario", "clock_subscribers")
+PLACEHOLDERS = ("profiles_dir", "residents_dir", "run_dir", "scenario", "clock_subscribers", "console_port")
 """Names a `${...}` placeholder in graph.yaml may use; their values come from the run context."""
 
 Scalar = Union[str, int, float, bool]
@@ -250,12 +250,14 @@ def node_environment(base: Mapping[str, str], run_dir: Path, domain_id: int | No
 
 
 def run_context(run_dir: Path, profiles_dir: Path = PROFILES_DIR, residents_dir: Path | None = None,
-                scenario: Path | None = None, clock_subscribers: int | None = None) -> dict[str, str | int | Path]:
+                scenario: Path | None = None, clock_subscribers: int | None = None,
+                console_port: int = 8080) -> dict[str, str | int | Path]:
     """The values placeholders are filled from; `scenario` and `clock_subscribers` exist only in simulation."""
     context: dict[str, str | int | Path] = {
         "profiles_dir": profiles_dir,
         "residents_dir": residents_dir or profiles_dir / "residents",
         "run_dir": run_dir,
+        "console_port": console_port,
     }
     if scenario is not None:
         context["scenario"] = scenario

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -50,6 +51,23 @@ class PreparedRun:
     scenario_file: Path      # what the simulation nodes read (the original file, or the scaled copy)
     home: Home               # the run's residents
     run_dir: Path
+    console_port: int = 8080 # where this run's staff console listens
+
+
+CONSOLE_PORT = 8080
+
+
+def console_port(preferred: int = CONSOLE_PORT) -> int:
+    """`preferred` when nothing listens there (the usual address for staff), else a free port (tests, a second
+    run); the node binds it a moment later, so in a rare race the console reports the port as taken."""
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free TCP port on 127.0.0.1 for the staff console")
 
 
 def scenario_path(name_or_path: str) -> Path:
@@ -106,7 +124,7 @@ def prepare(source: Path, residents: int | None, hours: float | None, run_dir: P
     scenario_file = source if (residents, hours) == (None, None) else _write_scenario(scenario, target)
     scenario = load_scenario(scenario_file, PROFILES_DIR, residents_dir)  # exactly what the nodes will read
     home = load_home(PROFILES_DIR, residents_dir)
-    return PreparedRun(scenario, scenario_file, home, target)
+    return PreparedRun(scenario, scenario_file, home, target, console_port())
 
 
 def simulation_commands(prepared: PreparedRun, speed: float | None, quiet: bool,
@@ -114,7 +132,7 @@ def simulation_commands(prepared: PreparedRun, speed: float | None, quiet: bool,
     """The graph's robot and simulation nodes for this run; `speed` caps the clock's idle pace."""
     graph = load_graph()
     context = run_context(prepared.run_dir, PROFILES_DIR, prepared.run_dir / "residents", prepared.scenario_file,
-                          graph.clock_subscribers())
+                          graph.clock_subscribers(), prepared.console_port)
     tick_hz = _clock_tick_hz(graph.node(CLOCK_NODE).params_file) if speed or audio else 0.0
     extra: dict[str, dict[str, object]] = {CLOCK_NODE: {}}
     if speed:
@@ -154,7 +172,9 @@ def print_header(prepared: PreparedRun, out: TextIO) -> None:
         culture = home.cultures.get(profile.culture_id)
         print(f"    {profile.preferred_name} ({person_id}): {culture.name if culture else profile.culture_id}, "
               f"speaks {profile.locale}, consent {profile.consent.value}", file=out)
-    print(f"  run dir:   {prepared.run_dir}", file=out, flush=True)
+    print(f"  run dir:   {prepared.run_dir}", file=out)
+    print(f"  console:   http://127.0.0.1:{prepared.console_port}/ (accounts: carebot users add NAME --role staff)",
+          file=out, flush=True)
 
 
 def judge(prepared: PreparedRun, result: RunResult, wall_s: float, out: TextIO) -> int:

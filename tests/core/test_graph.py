@@ -27,7 +27,7 @@ from robot.graph import (
 from robot.paths import LAUNCH_DIR
 
 ROBOT_NODES = ["wellbeing_logger", "session_recorder", "alert_desk", "speech_recognition", "speech_synthesis", "dialogue", "medication_reminder",
-               "family_call"]
+               "family_call", "console"]
 SIMULATION_NODES = ["sim_phone_line", "sim_residents", "sim_monitor", "sim_clock"]
 
 
@@ -83,7 +83,7 @@ def test_the_project_graph_fills_in_the_run_in_simulation_and_a_simulated_phone_
     logger = resolve_params(graph.node("wellbeing_logger"), context, simulation=True)
     assert logger["database"] == f"{tmp_path}/wellbeing.db"
     assert logger["residents_dir"] == str(tmp_path / "residents")
-    assert resolve_params(graph.node("sim_clock"), context, simulation=True)["expected_subscribers"] == 11
+    assert resolve_params(graph.node("sim_clock"), context, simulation=True)["expected_subscribers"] == 12
     assert resolve_params(graph.node("sim_monitor"), context, True)["transcript"] == f"{tmp_path}/transcript.txt"
     assert resolve_params(graph.node("family_call"), context, simulation=True)["phone_backend"] == "simulated"
     assert "phone_backend" not in resolve_params(graph.node("family_call"), context, simulation=False)
