@@ -1,6 +1,7 @@
 """The `carebot` command: run a simulated day, run one node, check and show profiles.
 
     carebot sim [SCENARIO] [--residents N] [--hours H] [--speed X] [--audio] [--run-dir DIR] [--quiet]
+                [--console-db FILE]
     carebot node [--simulation] [--scenario S] [--run-dir DIR] NAME [ros args...]   (options before NAME)
     carebot profiles validate [PATH...]
     carebot profiles show ID [--profiles-dir DIR]
@@ -69,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--quiet", action="store_true", help="no live transcript (it is still in the run folder)")
     sim.add_argument("--audio", action="store_true",
                      help="residents heard through real VAD and recognisers, the robot speaks with espeak-ng")
+    sim.add_argument("--console-db", type=Path, metavar="FILE",
+                     help="the staff console's accounts file (default: the console's own, runs/console.sqlite)")
     sim.set_defaults(command=_sim)
 
     bench = commands.add_parser("bench", help="measure the robot (figures on stdout)")
@@ -146,7 +149,8 @@ def _sim(arguments: argparse.Namespace) -> int:
     if scenario is None:
         return EXIT_BAD_INPUT
     return runner.run(scenario, residents=arguments.residents, hours=arguments.hours, speed=arguments.speed,
-                      run_dir=arguments.run_dir, quiet=arguments.quiet, audio=arguments.audio)
+                      run_dir=arguments.run_dir, quiet=arguments.quiet, audio=arguments.audio,
+                      console_db=arguments.console_db)
 
 
 def _bench_speech(arguments: argparse.Namespace) -> int:

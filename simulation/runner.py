@@ -33,6 +33,7 @@ from simulation.scenario import Scenario, ScenarioError, dump_scenario, load_sce
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 CLOCK_NODE = "sim_clock"
+CONSOLE_NODE = "console"
 AUDIO_ACTIVE_SPEED = 1.0
 """Audio mode: sim seconds per wall second while anyone speaks, so sound is heard and answered in real time."""
 SPEECH_TIMING_LOGS = {"speech_recognition": "speech_recognition.timing.jsonl",
@@ -83,15 +84,17 @@ def scenario_path(name_or_path: str) -> Path:
 
 
 def run(scenario_path: Path, residents: int | None = None, hours: float | None = None, speed: float | None = None,
-        run_dir: Path | None = None, quiet: bool = False, out: TextIO = sys.stdout, audio: bool = False) -> int:
+        run_dir: Path | None = None, quiet: bool = False, out: TextIO = sys.stdout, audio: bool = False,
+        console_db: Path | None = None) -> int:
     """Run one simulated day; returns the process exit code (0 only if every expectation held).
 
     `audio`: residents are heard through the simulated room's sound, VAD and recognisers, and the robot
     speaks through espeak-ng into the simulated speaker (text mode otherwise).
+    `console_db`: the staff console's accounts file (None: the console node's own default).
     """
     try:
         prepared = prepare(scenario_path, residents, hours, run_dir)
-        commands = simulation_commands(prepared, speed, quiet, audio)
+        commands = simulation_commands(prepared, speed, quiet, audio, console_db)
     except (ScenarioError, ProfileError, GraphError, RunInputError) as error:
         print(f"carebot sim: {error}", file=out, flush=True)
         return EXIT_BAD_INPUT
@@ -128,7 +131,7 @@ def prepare(source: Path, residents: int | None, hours: float | None, run_dir: P
 
 
 def simulation_commands(prepared: PreparedRun, speed: float | None, quiet: bool,
-                        audio: bool = False) -> list[NodeCommand]:
+                        audio: bool = False, console_db: Path | None = None) -> list[NodeCommand]:
     """The graph's robot and simulation nodes for this run; `speed` caps the clock's idle pace."""
     graph = load_graph()
     context = run_context(prepared.run_dir, PROFILES_DIR, prepared.run_dir / "residents", prepared.scenario_file,
@@ -140,6 +143,8 @@ def simulation_commands(prepared: PreparedRun, speed: float | None, quiet: bool,
     if audio:
         extra[CLOCK_NODE]["active_step_s"] = AUDIO_ACTIVE_SPEED / tick_hz
         extra.update(audio_params(prepared.run_dir))
+    if console_db is not None:
+        extra[CONSOLE_NODE] = {"console_db": str(_accounts_file(console_db))}
     commands = graph_commands(graph, context, simulation=True, extra_params=extra)
     return [dataclasses.replace(command, console=False) for command in commands] if quiet else commands
 
@@ -242,6 +247,14 @@ def _resident_file(person_id: str) -> Path:
     if not path.is_file():
         raise RunInputError(f"no profile file {path} for resident {person_id!r}")
     return path
+
+
+def _accounts_file(console_db: Path) -> Path:
+    """--console-db must name an existing accounts file: a new empty one would let nobody sign in."""
+    if not console_db.is_file():
+        raise RunInputError(f"--console-db {console_db}: no such file; make it with "
+                            f"`carebot users add NAME --role staff --db {console_db}`")
+    return console_db.resolve()
 
 
 def _clock_tick_hz(params_file: Path) -> float:

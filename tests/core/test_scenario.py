@@ -60,7 +60,7 @@ def home() -> Home:
     return load_home(PROFILES_DIR)
 
 
-@pytest.mark.parametrize("name", ["care_home_day", "smoke"])
+@pytest.mark.parametrize("name", ["care_home_day", "smoke", "console_demo"])
 def test_shipped_scenarios_load_against_the_real_profiles(name: str) -> None:
     scenario = load_scenario(SCENARIOS_DIR / f"{name}.yaml")
     assert scenario.expectations and scenario.events
@@ -216,7 +216,7 @@ def test_scaling_cycles_through_the_residents_under_fresh_pseudonymous_ids() -> 
     assert scale(scenario, 5)[1] == mapping and scale(scenario, 5, seed=1)[1] != mapping
 
 
-@pytest.mark.parametrize("name", ["care_home_day", "smoke"])
+@pytest.mark.parametrize("name", ["care_home_day", "smoke", "console_demo"])
 def test_a_dumped_scenario_reads_back_the_same(name: str) -> None:
     scenario = load_scenario(SCENARIOS_DIR / f"{name}.yaml")
     again = parse_scenario(dump_scenario(scenario), "dumped.yaml")
