@@ -715,6 +715,14 @@ class CheckinConversation:
                                            self._attempts, text))
         return self._unclear(text)
 
+    def is_answer(self, text: str) -> bool:
+        """Whether `text` reads as an answer to what was just asked: an option (or yes/no to the permission
+        question), or a wish to stop."""
+        if self._item < 0:
+            return understand_permission(text, self._locale) is not Meaning.UNCLEAR
+        understood = understand_answer(text, self.instrument, self._locale)
+        return understood.stop or understood.value is not None
+
     def on_silence(self) -> CheckinStep:
         """No answer within the dialogue's answer timeout: counts as an unclear answer."""
         if self.done:

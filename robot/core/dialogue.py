@@ -129,6 +129,7 @@ EXPECTED_ANSWERS = {
 """Answers a recogniser may listen for first (a context grammar); CONTACT_CHOICE: names and MESSAGE: free
 words, so none."""
 CONFIRM_ACTS = {Answer.TAKEN: "confirm.med_taken", Answer.DECLINED: "confirm.med_declined"}
+CHECKIN_INTERRUPTIONS = frozenset({NluIntent.FEELING_LOW, NluIntent.CALL_FAMILY, NluIntent.GOODBYE})
 
 
 def reminder_answer(understanding: NluResult) -> Answer | None:
@@ -205,7 +206,7 @@ class DialogueManager:
             self._confirm_command(conv, "confirm.help", understanding, now, latency, effects)
         elif understanding.intent is NluIntent.NEED_HELP:
             self._help(conv, understanding, now, latency, effects)
-        elif conv.checkin is not None:
+        elif conv.checkin is not None and not self._checkin_interrupted(conv, understanding, text, now, effects):
             self._checkin_step(conv, conv.checkin.on_answer(text, understanding.confidence if constrained else 1.0),
                                now, latency, effects)
         elif understanding.intent is NluIntent.STOP:
@@ -750,6 +751,17 @@ class DialogueManager:
         conv.checkin_id = f"{conv.profile.person_id}/{due[0].instrument}/{now.strftime('%Y%m%dT%H%M%S')}"
         self._speak(conv, "checkin.open", conv.checkin.opening(), now, effects)
         self._await(conv, Awaiting.CHECKIN, now)
+
+    def _checkin_interrupted(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
+                             effects: Effects) -> bool:
+        """Loneliness, a wish to call someone or a goodbye, clearly said and not an answer to the item, comes
+        first: the check-in is left (still owed) and what they said is answered."""
+        assert conv.checkin is not None
+        if (understanding.intent not in CHECKIN_INTERRUPTIONS or self._weak(understanding)
+                or conv.checkin.is_answer(text)):
+            return False
+        self._abandon_checkin(conv, now, effects)
+        return True
 
     def _checkin_step(self, conv: Conversation, step: CheckinStep, now: dt.datetime, latency: float,
                       effects: Effects) -> None:

@@ -98,7 +98,10 @@ class ResidentsScript:
         """Everything the residents do at `now_ns` (events that came due, answers that can be said now)."""
         outputs: list[Output] = []
         while self._next_event < len(self._events) and epoch_ns(self._events[self._next_event].at) <= now_ns:
-            outputs.append(self._perform(self._events[self._next_event], now_ns))
+            event = self._events[self._next_event]
+            if event.action is Action.SAY and self._robot_until > now_ns:
+                break   # people let the robot finish its sentence (a fall's call for help does not wait)
+            outputs.append(self._perform(event, now_ns))
             self._next_event += 1
         for person_id, resident in self._residents.items():
             if resident.reply_due is None or resident.reply_due > now_ns:

@@ -114,3 +114,24 @@ def test_a_check_in_waits_for_a_pause_in_the_conversation() -> None:
     in_session(manager, AFTER)
     assert not said(manager.tick(AFTER + 10 * SECOND))
     assert [act for act, _ in said(manager.tick(START))] == ["checkin.open"]
+
+
+def test_loneliness_said_during_a_check_in_is_answered_first_and_the_check_in_stays_owed() -> None:
+    manager = make_manager()
+    in_session(manager, AFTER)
+    manager.tick(START)
+    answer(manager, "yes", START + SECOND)
+    effects = answer(manager, "To be honest, I feel rather lonely today", START + 2 * SECOND)
+    (finished,) = [e for e in effects if isinstance(e, CheckinFinished)]
+    assert finished.result.ending is Ending.INTERRUPTED
+    assert "wellbeing.comfort_lonely" in [act for act, _ in said(effects)]
+
+
+def test_an_answer_that_mentions_a_feeling_still_counts_as_the_answer() -> None:
+    manager = make_manager()
+    in_session(manager, AFTER)
+    manager.tick(START)
+    answer(manager, "yes", START + SECOND)
+    effects = answer(manager, "Often. I feel lonely a lot.", START + 2 * SECOND)   # item 1: lack companionship
+    (settled,) = [e.answer for e in effects if isinstance(e, CheckinAnswered)]
+    assert (settled.item, settled.value) == (1, 3)

@@ -121,6 +121,16 @@ def test_a_new_question_replaces_an_answer_not_yet_given(home: Home) -> None:
     assert texts(script.due(START + 400 * S)) == ["No, thank you."]
 
 
+def test_a_resident_lets_the_robot_finish_its_sentence_but_a_fall_does_not_wait(home: Home) -> None:
+    script = ResidentsScript(SCENARIO, home)
+    script.due(START + 59 * S)
+    script.robot_spoke(KENJI, "greeting.morning", START + 58 * S, 10.0)      # the robot talks until +68 s
+    assert script.due(START + 60 * S) == []                                 # Margaret's line waits ...
+    assert texts(script.due(START + 68 * S))[0].startswith("I feel")       # ... until the robot is done
+    script.robot_spoke(KENJI, "greeting.morning", START + 115 * S, 10.0)
+    assert texts(script.due(START + 120 * S)) == ["Ayuda"]                  # a call for help is not held back
+
+
 # ------------------------------------------------------------------------------------- the node (tier 2)
 @pytest.mark.ros
 def test_node_engages_speaks_and_answers_the_robot_on_the_sim_clock(ros_context: object, tmp_path: Path) -> None:
