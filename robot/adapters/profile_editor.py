@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import hashlib
-import io
 import os
 import re
 import tempfile
@@ -35,30 +33,25 @@ from typing import Any
 
 import yaml
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import CommentMark
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-from ruamel.yaml.tokens import CommentToken
+from ruamel.yaml.comments import CommentedMap
 
 from robot.adapters.person_facts_store import PersonFactStore
 from robot.adapters.profile_schema import schema_errors
+from robot.adapters.profile_yaml import (
+    BOOL, DAYS, LINES, LIST, NUMBER, QUOTED, ROOT_ORDER, TEXT, TOPICS, WINDOWS, Codec, Draft, FieldValueError,
+    child_map, dose_time_text, dose_time_yaml, file_version, flow_list, prune_key, put_value, split_tokens,
+)
 from robot.adapters.yaml_profiles import PERSON_ID, load_home, validate_tree
-from robot.adapters.yaml_round_trip import replace_atomically, round_trip_yaml
+from robot.adapters.yaml_round_trip import replace_atomically
 from robot.core.checkins import INSTRUMENTS
-from robot.core.medication import DoseTime
 from robot.core.person_facts import PersonFact, apply_facts
 from robot.core.profile import (
     WEEKDAYS, Consent, CultureTemplate, Formality, Home, ProfileError, ResidentProfile, Source,
 )
 
 FORM_ERROR = "_form"          # SaveOutcome.errors key for a problem that belongs to no single field
-CHECKED = "on"                # a ticked checkbox's value (any of _TRUTHY is accepted back)
-_TRUTHY = frozenset({"on", "true", "1", "yes"})
 _FAST_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)   # every scalar as text; libyaml when present
 _VERSION_MEMORY = 64          # base versions kept to tell which fields another person changed
-_ROOT_ORDER = ("id", "preferred_name", "address_as", "culture", "locale", "timezone", "consent", "hearing",
-               "greeting", "formality", "topics", "observances", "life_story", "contacts", "routine",
-               "medication", "quiet_hours", "timing_rules", "scheduled_calls", "checkins")
 
 
 class FieldKind(StrEnum):
@@ -191,269 +184,6 @@ class NoSuchResident(LookupError):
     """The person id names no resident file."""
 
 
-class _FieldError(ValueError):
-    """A submitted value that cannot be written, in words for staff."""
-
-
-# ------------------------------------------------------------------------------------------- YAML values
-
-def _version(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _tokens(text: str) -> list[str]:
-    return [token.strip() for token in text.split(",") if token.strip()]
-
-
-def _number_text(value: Any) -> str:
-    return f"{float(value):g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-
-
-def _flow(items: Sequence[Any]) -> CommentedSeq:
-    seq = CommentedSeq(items)
-    seq.fa.set_flow_style()
-    return seq
-
-
-class _Codec:
-    """How a field's text maps to its YAML value and back; encode() returning None removes the key."""
-
-    def show(self, raw: Any) -> str:
-        return "" if raw is None else str(raw)
-
-    def encode(self, text: str) -> Any:
-        return text.strip() or None
-
-    def normal(self, text: str) -> str:
-        """The form of a submitted text that is compared with the shown value."""
-        return text.strip()
-
-
-class _Number(_Codec):
-    def show(self, raw: Any) -> str:
-        return "" if raw is None else _number_text(raw)
-
-    def encode(self, text: str) -> Any:
-        text = text.strip()
-        if not text:
-            return None
-        with contextlib.suppress(ValueError):
-            return int(text)
-        with contextlib.suppress(ValueError):
-            return float(text)
-        return text            # not a number: the checks name the field and what was expected
-
-    def normal(self, text: str) -> str:
-        with contextlib.suppress(ValueError):
-            return _number_text(float(text))
-        return text.strip()
-
-
-class _Quoted(_Codec):
-    """A time, date or window written as "10:30", as in the files."""
-
-    def encode(self, text: str) -> Any:
-        return DoubleQuotedScalarString(text.strip()) if text.strip() else None
-
-
-class _Flow(_Codec):
-    """A list on one line: [mon, thu] or ["22:00-07:00"]; `clean` tidies each typed item."""
-
-    def __init__(self, quoted: bool = False, clean: Callable[[str], str] = str) -> None:
-        self.quoted, self.clean = quoted, clean
-
-    def show(self, raw: Any) -> str:
-        return ", ".join(str(item) for item in raw or ())
-
-    def encode(self, text: str) -> Any:
-        items = [self.clean(token) for token in _tokens(text)]
-        return _flow([DoubleQuotedScalarString(item) if self.quoted else item for item in items]) if items else None
-
-    def normal(self, text: str) -> str:
-        return ", ".join(self.clean(token) for token in _tokens(text))
-
-
-class _Lines(_Codec):
-    """One item per line (life story)."""
-
-    def show(self, raw: Any) -> str:
-        return "\n".join(str(item) for item in raw or ())
-
-    def encode(self, text: str) -> Any:
-        lines = self.normal(text).splitlines()
-        return CommentedSeq(lines) if lines else None
-
-    def normal(self, text: str) -> str:
-        return "\n".join(line.strip() for line in text.splitlines() if line.strip())
-
-
-class _Bool(_Codec):
-    def show(self, raw: Any) -> str:
-        return CHECKED if raw is True else ""
-
-    def encode(self, text: str) -> Any:
-        return self.normal(text) == CHECKED
-
-    def normal(self, text: str) -> str:
-        return CHECKED if text.strip().lower() in _TRUTHY else ""
-
-
-def _topic_id(text: str) -> str:
-    return "_".join(text.lower().split())
-
-
-_TEXT, _NUMBER, _QUOTED, _LINES, _BOOL = _Codec(), _Number(), _Quoted(), _Lines(), _Bool()
-_WINDOWS, _LIST = _Flow(quoted=True), _Flow()
-_DAYS = _Flow(clean=str.lower)
-_TOPICS = _Flow(clean=_topic_id)
-_OFFSET = re.compile(r"(\d+)\s*(?:min|mins|minutes?)\s+(before|after)\s+(\S+)", re.IGNORECASE)
-_EVENT = re.compile(r"[A-Za-z_]+")
-
-
-def _dose_time_text(raw: Any) -> str:
-    if isinstance(raw, Mapping):
-        side = "minutes_before" if "minutes_before" in raw else "minutes_after"
-        sign = -1 if side == "minutes_before" else 1
-        return str(DoseTime(event=str(raw["event"]), offset_minutes=sign * int(raw.get(side, 0))))
-    return str(raw)
-
-
-def _dose_time_yaml(token: str) -> tuple[str, Any]:
-    """("times", "08:00") or ("events", "bedtime") or ("events", {event: breakfast, minutes_before: 30})."""
-    if match := _OFFSET.fullmatch(token):
-        minutes, side, event = match.groups()
-        item = CommentedMap([("event", event.lower()), (f"minutes_{side.lower()}", int(minutes))])
-        item.fa.set_flow_style()
-        return "events", item
-    if _EVENT.fullmatch(token):
-        return "events", token.lower()
-    return "times", DoubleQuotedScalarString(token)
-
-
-# --------------------------------------------------------------------------------------- editing a file
-
-def _put(mapping: CommentedMap, key: str, value: Any, order: Sequence[str]) -> None:
-    """Set (or with None remove) `key`, a new key going where `order` puts it among the present ones."""
-    if value is None:
-        mapping.pop(key, None)
-    elif key in mapping:
-        mapping[key] = value
-    else:
-        rank = order.index(key) if key in order else len(order)
-        position = sum(1 for present in mapping if present in order and order.index(present) < rank)
-        mapping.insert(position, key, value)
-
-
-def _child(mapping: CommentedMap, key: str, order: Sequence[str]) -> CommentedMap:
-    if not isinstance(mapping.get(key), CommentedMap):
-        _put(mapping, key, CommentedMap(), order)
-    return mapping[key]
-
-
-def _prune(mapping: CommentedMap, key: str) -> None:
-    if key in mapping and not mapping[key]:
-        del mapping[key]
-
-
-def _tail_slot(parent: CommentedMap | CommentedSeq, key: Any) -> tuple[list[Any], int]:
-    """Where ruamel keeps the comment after the last line of parent[key] (with the blank lines after it)."""
-    value = parent[key]
-    if isinstance(value, (CommentedMap, CommentedSeq)) and value and not value.fa.flow_style():
-        return _tail_slot(value, next(reversed(value)) if isinstance(value, CommentedMap) else len(value) - 1)
-    return parent.ca.items.setdefault(key, [None] * 4), 0 if isinstance(parent, CommentedSeq) else 2
-
-
-def _detach_gaps(doc: CommentedMap) -> dict[str, str]:
-    """Take the blank lines (and comments) that end each top-level section off its last line.
-
-    ruamel ties them to the last item, so removing or adding an item would move them; _attach_gaps puts
-    them back after the section's new last line.
-    """
-    gaps = {}
-    for key in doc:
-        slots, index = _tail_slot(doc, key)
-        token = slots[index]
-        line, newline, gap = token.value.partition("\n") if token is not None else ("", "", "")
-        gaps[key] = gap
-        if gap:
-            if line.strip():
-                token.value = line + newline
-            else:
-                slots[index] = None
-    return gaps
-
-
-def _attach_gaps(doc: CommentedMap, gaps: Mapping[str, str]) -> None:
-    """Blank lines back after each section; a section the edit added gets one blank line."""
-    keys = list(doc)
-    for key in keys[:-1]:
-        gap = gaps.get(key, "\n")
-        if not gap:
-            continue
-        slots, index = _tail_slot(doc, key)
-        token = slots[index]
-        if token is None:
-            slots[index] = CommentToken("\n" + gap, CommentMark(0))
-        else:
-            token.value = token.value.rstrip("\n") + "\n" + gap
-
-
-@dataclass
-class _Draft:
-    """A parsed resident file under edit: removals and additions wait until every field is written."""
-
-    doc: CommentedMap
-    removals: list[tuple[str, CommentedMap]] = field(default_factory=list)
-    additions: list[tuple[str, CommentedMap, str]] = field(default_factory=list)   # section, item, group
-    groups: dict[int, str] = field(default_factory=dict)          # id(item) -> form group name
-    gaps: dict[str, str] = field(default_factory=dict)            # section -> blank lines after it
-
-    @classmethod
-    def of(cls, text: str) -> "_Draft":
-        doc = round_trip_yaml().load(text)
-        return cls(doc, gaps=_detach_gaps(doc))
-
-    def text(self) -> str:
-        _attach_gaps(self.doc, self.gaps)
-        out = io.StringIO()
-        round_trip_yaml().dump(self.doc, out)
-        return out.getvalue()
-
-    def finish(self) -> None:
-        for section, item in self.removals:
-            seq = self.doc[section]
-            del seq[next(index for index, present in enumerate(seq) if present is item)]
-            if not seq:
-                del self.doc[section]
-        for section, item, group in self.additions:
-            if item:
-                seq = self.doc.get(section)
-                if seq is None:
-                    seq = CommentedSeq()
-                    _put(self.doc, section, seq, _ROOT_ORDER)
-                if section in _WITH_IDS:
-                    item.insert(0, "id", _fresh_id(seq, item, section))
-                seq.append(item)
-                self.groups[id(item)] = group
-
-    def group_at(self, section: str, index: int) -> str | None:
-        """The form group of the item now at `index` of a section (after removals and additions)."""
-        seq = self.doc.get(section) or ()
-        return self.groups.get(id(seq[index])) if index < len(seq) else None
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def _fresh_id(seq: Sequence[Mapping[str, Any]], item: Mapping[str, Any], section: str) -> str:
-    """An id for a new contact or medication from its name (or relation), unique within the list."""
-    base = _slug(str(item.get("name", ""))) or _slug(str(item.get("relation", ""))) or section.rstrip("s")
-    taken = {str(present.get("id")) for present in seq}
-    return next(candidate for number in range(1, len(taken) + 2)
-                if (candidate := base if number == 1 else f"{base}-{number}") not in taken)
-
-
 # ----------------------------------------------------------------------------------------- building a form
 
 @dataclass(frozen=True)
@@ -461,7 +191,7 @@ class _Bound:
     """A field of a form read from one parsed file, with how to write a new text into that same file."""
 
     view: FieldView
-    codec: _Codec
+    codec: Codec
     write: Callable[[str], None]
 
 
@@ -484,13 +214,12 @@ _MEDICATION_ORDER = ("id", "name", "dose", "times", "events", "weekdays", "with_
 _CHECKIN_ORDER = ("instrument", "at", "every_days", "weekdays")
 _HEARING_ORDER = ("rate_wpm", "volume", "end_of_speech_s")
 _SECTIONS = {"contacts": "Family and friends to call", "medication": "Medication", "checkins": "Wellbeing check-ins"}
-_WITH_IDS = ("contacts", "medication")      # sections whose items need an id unique in the file
 
 
 class _FormBuilder:
     """Reads one parsed file (and its effective profile) into fields bound to that file."""
 
-    def __init__(self, draft: _Draft, profile: ResidentProfile, culture: CultureTemplate, choices: _Choices,
+    def __init__(self, draft: Draft, profile: ResidentProfile, culture: CultureTemplate, choices: _Choices,
                  fact_topics: frozenset[str]) -> None:
         self.draft, self.doc, self.profile, self.culture = draft, draft.doc, profile, culture
         self.choices, self.fact_topics = choices, fact_topics
@@ -508,8 +237,8 @@ class _FormBuilder:
         self._medication()
         self._checkins()
         self._begin("consent", "Consent")
-        self._stored(self.doc, "consent", "consent", "What may be stored for research", FieldKind.SELECT, _TEXT,
-                     "Only what the resident (or their representative) agreed to.", _ROOT_ORDER, _CONSENT)
+        self._stored(self.doc, "consent", "consent", "What may be stored for research", FieldKind.SELECT, TEXT,
+                     "Only what the resident (or their representative) agreed to.", ROOT_ORDER, _CONSENT)
 
     # -- helpers
 
@@ -517,28 +246,28 @@ class _FormBuilder:
         self._group = name
         self.groups.append(GroupView(name, label, section or name, new))
 
-    def _add(self, view: FieldView, codec: _Codec, write: Callable[[str], None]) -> None:
+    def _add(self, view: FieldView, codec: Codec, write: Callable[[str], None]) -> None:
         self.fields.append(_Bound(dataclasses.replace(view, group=self._group), codec, write))
 
-    def _stored(self, mapping: CommentedMap, name: str, key: str, label: str, kind: FieldKind, codec: _Codec,
+    def _stored(self, mapping: CommentedMap, name: str, key: str, label: str, kind: FieldKind, codec: Codec,
                 help: str, order: Sequence[str], options: tuple[Option, ...] = ()) -> None:
         """A value only staff set (no culture default): shown as written in the file."""
         def write(text: str) -> None:
-            _put(mapping, key, codec.encode(text), order)
+            put_value(mapping, key, codec.encode(text), order)
         self._add(FieldView(name, label, kind, codec.show(mapping.get(key)), options, Source.STAFF_ENTRY, help),
                   codec, write)
 
-    def _layered(self, name: str, key: str, label: str, kind: FieldKind, codec: _Codec, help: str,
+    def _layered(self, name: str, key: str, label: str, kind: FieldKind, codec: Codec, help: str,
                  effective: Any, default: Any, provenance: str, options: tuple[Option, ...] = ()) -> None:
         """A value staff may set over the culture's default; clearing it falls back to the default."""
         section, _, leaf = key.rpartition(".")
 
         def write(text: str) -> None:
             if not section:
-                _put(self.doc, leaf, codec.encode(text), _ROOT_ORDER)
+                put_value(self.doc, leaf, codec.encode(text), ROOT_ORDER)
                 return
-            _put(_child(self.doc, section, _ROOT_ORDER), leaf, codec.encode(text), _HEARING_ORDER)
-            _prune(self.doc, section)
+            put_value(child_map(self.doc, section, ROOT_ORDER), leaf, codec.encode(text), _HEARING_ORDER)
+            prune_key(self.doc, section)
         source = self.profile.provenance.get(provenance, Source.CULTURE_DEFAULT)
         self._add(FieldView(name, label, kind, codec.show(effective), options, source, help,
                             default=codec.show(default)), codec, write)
@@ -548,25 +277,25 @@ class _FormBuilder:
     def _about(self) -> None:
         self._begin("about", "About the resident")
         self._stored(self.doc, "preferred_name", "preferred_name", "Name they like to be called", FieldKind.TEXT,
-                     _TEXT, "As they say it, e.g. Maggie.", _ROOT_ORDER)
-        self._stored(self.doc, "address_as", "address_as", "How the robot addresses them", FieldKind.TEXT, _TEXT,
-                     "Exactly as the robot should say it, e.g. Mrs Hughes.", _ROOT_ORDER)
-        self._stored(self.doc, "timezone", "timezone", "Time zone", FieldKind.TEXT, _TEXT,
-                     "Where the resident lives, e.g. Europe/London.", _ROOT_ORDER)
-        self._stored(self.doc, "life_story", "life_story", "Life story", FieldKind.TEXTAREA, _LINES,
-                     "Short facts the robot may talk about, one per line.", _ROOT_ORDER)
+                     TEXT, "As they say it, e.g. Maggie.", ROOT_ORDER)
+        self._stored(self.doc, "address_as", "address_as", "How the robot addresses them", FieldKind.TEXT, TEXT,
+                     "Exactly as the robot should say it, e.g. Mrs Hughes.", ROOT_ORDER)
+        self._stored(self.doc, "timezone", "timezone", "Time zone", FieldKind.TEXT, TEXT,
+                     "Where the resident lives, e.g. Europe/London.", ROOT_ORDER)
+        self._stored(self.doc, "life_story", "life_story", "Life story", FieldKind.TEXTAREA, LINES,
+                     "Short facts the robot may talk about, one per line.", ROOT_ORDER)
 
     def _language(self) -> None:
         self._begin("language", "Language and manners")
-        self._stored(self.doc, "locale", "locale", "Language the robot speaks", FieldKind.SELECT, _TEXT,
-                     "Only languages the robot has phrases for.", _ROOT_ORDER, self.choices.locales)
-        self._stored(self.doc, "culture", "culture", "Cultural background", FieldKind.SELECT, _TEXT,
+        self._stored(self.doc, "locale", "locale", "Language the robot speaks", FieldKind.SELECT, TEXT,
+                     "Only languages the robot has phrases for.", ROOT_ORDER, self.choices.locales)
+        self._stored(self.doc, "culture", "culture", "Cultural background", FieldKind.SELECT, TEXT,
                      "A starting guess for topics and manners; what the resident says always wins.",
-                     _ROOT_ORDER, self.choices.cultures)
+                     ROOT_ORDER, self.choices.cultures)
         default = self.culture.formality
         options = (Option("", f"As the culture suggests: {_FORMALITY_WORDS[default]}"),
                    *(Option(value.value, words) for value, words in _FORMALITY_WORDS.items()))
-        self._layered("formality", "formality", "How formally the robot speaks", FieldKind.SELECT, _TEXT,
+        self._layered("formality", "formality", "How formally the robot speaks", FieldKind.SELECT, TEXT,
                       "Choose the first option to follow the culture's default.", self.profile.formality.value,
                       default.value, "formality", options)
 
@@ -579,7 +308,7 @@ class _FormBuilder:
                 ("volume", "Loudness (0 to 1)", "1 is the loudest the robot can speak.", "0 to 1"),
                 ("end_of_speech_s", "Seconds to wait before answering",
                  "Longer if they pause in the middle of a sentence.", "0.2 to 5")):
-            self._layered(f"hearing.{key}", f"hearing.{key}", label, FieldKind.NUMBER, _NUMBER,
+            self._layered(f"hearing.{key}", f"hearing.{key}", label, FieldKind.NUMBER, NUMBER,
                           f"{help} From {low_high}; leave empty for the culture's default.",
                           getattr(speech, key), getattr(defaults, key), f"speech.{key}")
 
@@ -599,7 +328,7 @@ class _FormBuilder:
             source = max((s for _, s in sources), key=list(Source).index, default=Source.CULTURE_DEFAULT)
             self._add(FieldView(f"topics.{key}", label, FieldKind.LIST, ", ".join(shown), known, source, help,
                                 item_sources=sources),
-                      _TOPICS, self._topic_writer(key, frozenset(shown)))
+                      TOPICS, self._topic_writer(key, frozenset(shown)))
 
     def _personal(self, provenance_key: str) -> bool:
         return self.profile.provenance.get(provenance_key, Source.CULTURE_DEFAULT) is not Source.CULTURE_DEFAULT
@@ -608,12 +337,12 @@ class _FormBuilder:
         other = "avoided" if key == "liked" else "liked"
 
         def write(text: str) -> None:
-            typed = frozenset(_TOPICS.normal(text).split(", ")) - {""}
-            topics = _child(self.doc, "topics", _ROOT_ORDER)
-            own, opposite = _child(topics, key, ("liked", "avoided")), topics.get(other) or {}
+            typed = frozenset(TOPICS.normal(text).split(", ")) - {""}
+            topics = child_map(self.doc, "topics", ROOT_ORDER)
+            own, opposite = child_map(topics, key, ("liked", "avoided")), topics.get(other) or {}
             for topic in shown - typed:
                 if topic not in own and topic in self.fact_topics:
-                    raise _FieldError(f"{topic.replace('_', ' ')} is what the resident told the robot: "
+                    raise FieldValueError(f"{topic.replace('_', ' ')} is what the resident told the robot: "
                                       "change it under 'What the robot learned'")
                 own.pop(topic, None)
             for topic in sorted(typed - shown):
@@ -621,14 +350,14 @@ class _FormBuilder:
                 if topic in opposite:
                     del opposite[topic]
             for name in ("liked", "avoided"):
-                _prune(topics, name)
-            _prune(self.doc, "topics")
+                prune_key(topics, name)
+            prune_key(self.doc, "topics")
         return write
 
     def _quiet_hours(self) -> None:
         self._begin("quiet_hours", "Quiet hours")
         self._stored(self.doc, "quiet_hours", "quiet_hours", "Times the robot does not start a conversation",
-                     FieldKind.TIME_WINDOWS, _WINDOWS, "24-hour times, e.g. 22:00-07:00, 13:00-14:00.", _ROOT_ORDER)
+                     FieldKind.TIME_WINDOWS, WINDOWS, "24-hour times, e.g. 22:00-07:00, 13:00-14:00.", ROOT_ORDER)
 
     def _repeated(self, section: str, label: Callable[[Mapping[str, Any]], str],
                   fields: Callable[[CommentedMap, str], None]) -> None:
@@ -640,7 +369,7 @@ class _FormBuilder:
             self._begin(group, label(item), section)
             fields(item, group)
             self._add(FieldView(f"{group}.remove", "Remove", FieldKind.CHECKBOX, "", help="Tick and save to remove."),
-                      _BOOL, self._remover(section, item))
+                      BOOL, self._remover(section, item))
         group, new = f"{section}.{len(items)}", CommentedMap()
         self.draft.additions.append((section, new, group))
         self._begin(group, f"Add to: {_SECTIONS[section].lower()}", section, new=True)
@@ -648,7 +377,7 @@ class _FormBuilder:
 
     def _remover(self, section: str, item: CommentedMap) -> Callable[[str], None]:
         def write(text: str) -> None:
-            if _BOOL.encode(text):
+            if BOOL.encode(text):
                 self.draft.removals.append((section, item))
         return write
 
@@ -658,14 +387,14 @@ class _FormBuilder:
 
         def fields(item: CommentedMap, group: str) -> None:
             for key, label, kind, codec, help, options in (
-                    ("name", "Name", FieldKind.TEXT, _TEXT, "As the resident says it.", ()),
-                    ("relation", "Relation", FieldKind.SELECT, _TEXT, "What they are to the resident.", relations),
-                    ("address", "Phone or call address", FieldKind.TEXT, _TEXT,
+                    ("name", "Name", FieldKind.TEXT, TEXT, "As the resident says it.", ()),
+                    ("relation", "Relation", FieldKind.SELECT, TEXT, "What they are to the resident.", relations),
+                    ("address", "Phone or call address", FieldKind.TEXT, TEXT,
                      "tel:+44... or sip:name@example.org", ()),
-                    ("timezone", "Their time zone", FieldKind.TEXT, _TEXT, "e.g. Europe/London.", ()),
-                    ("call_hours", "Hours they may be called", FieldKind.TIME_WINDOWS, _QUOTED,
+                    ("timezone", "Their time zone", FieldKind.TEXT, TEXT, "e.g. Europe/London.", ()),
+                    ("call_hours", "Hours they may be called", FieldKind.TIME_WINDOWS, QUOTED,
                      "One window in their own time, e.g. 09:00-20:00.", ()),
-                    ("language", "Their language", FieldKind.SELECT, _TEXT, "For messages left for them.",
+                    ("language", "Their language", FieldKind.SELECT, TEXT, "For messages left for them.",
                      languages)):
                 self._stored(item, f"{group}.{key}", key, label, kind, codec, help, _CONTACT_ORDER, options)
         self._repeated("contacts", lambda item: f"{item.get('name')} ({item.get('relation')})", fields)
@@ -675,19 +404,19 @@ class _FormBuilder:
 
         def fields(item: CommentedMap, group: str) -> None:
             prescribed = f" Imported from {item['source']}." if item.get("source") else ""
-            self._stored(item, f"{group}.name", "name", "Medication", FieldKind.TEXT, _TEXT,
+            self._stored(item, f"{group}.name", "name", "Medication", FieldKind.TEXT, TEXT,
                          f"As the robot should say it.{prescribed}", _MEDICATION_ORDER)
-            self._stored(item, f"{group}.dose", "dose", "Dose", FieldKind.TEXT, _TEXT,
+            self._stored(item, f"{group}.dose", "dose", "Dose", FieldKind.TEXT, TEXT,
                          "As the robot should say it, e.g. one 5 mg tablet.", _MEDICATION_ORDER)
             self._dose_times(item, group)
-            self._stored(item, f"{group}.weekdays", "weekdays", "Days", FieldKind.LIST, _DAYS,
+            self._stored(item, f"{group}.weekdays", "weekdays", "Days", FieldKind.LIST, DAYS,
                          "mon, tue, wed, thu, fri, sat, sun; empty for every day.", _MEDICATION_ORDER, days)
-            self._stored(item, f"{group}.with_food", "with_food", "Taken with food", FieldKind.CHECKBOX, _BOOL,
+            self._stored(item, f"{group}.with_food", "with_food", "Taken with food", FieldKind.CHECKBOX, BOOL,
                          "The robot reminds them to eat something.", _MEDICATION_ORDER)
             for key, label, help in (("start", "First day", "YYYY-MM-DD; empty if already started."),
                                      ("end", "Last day", "YYYY-MM-DD; empty if it goes on.")):
-                self._stored(item, f"{group}.{key}", key, label, FieldKind.TEXT, _QUOTED, help, _MEDICATION_ORDER)
-            self._stored(item, f"{group}.every_days", "every_days", "Every how many days", FieldKind.NUMBER, _NUMBER,
+                self._stored(item, f"{group}.{key}", key, label, FieldKind.TEXT, QUOTED, help, _MEDICATION_ORDER)
+            self._stored(item, f"{group}.every_days", "every_days", "Every how many days", FieldKind.NUMBER, NUMBER,
                          "Empty for every day; 2 or more counts from the first day.", _MEDICATION_ORDER)
         self._repeated("medication", lambda item: str(item.get("name")), fields)
 
@@ -695,27 +424,27 @@ class _FormBuilder:
         """Clock times and routine events in one list: "08:00, bedtime, 30 min before breakfast"."""
         def write(text: str) -> None:
             found: dict[str, list[Any]] = {"times": [], "events": []}
-            for token in _tokens(text):
-                key, value = _dose_time_yaml(token)
+            for token in split_tokens(text):
+                key, value = dose_time_yaml(token)
                 found[key].append(value)
             for key, values in found.items():
-                _put(item, key, _flow(values) if values else None, _MEDICATION_ORDER)
-        shown = [str(time) for time in item.get("times") or ()] + [_dose_time_text(e) for e in item.get("events") or ()]
+                put_value(item, key, flow_list(values) if values else None, _MEDICATION_ORDER)
+        shown = [str(time) for time in item.get("times") or ()] + [dose_time_text(e) for e in item.get("events") or ()]
         self._add(FieldView(f"{group}.times", "When", FieldKind.LIST, ", ".join(shown), help=(
-            "24-hour times or routine events, e.g. 08:00, bedtime, 30 min before breakfast.")), _LIST, write)
+            "24-hour times or routine events, e.g. 08:00, bedtime, 30 min before breakfast.")), LIST, write)
 
     def _checkins(self) -> None:
         instruments = tuple(Option(key, instrument.name) for key, instrument in sorted(INSTRUMENTS.items()))
         days = tuple(Option(day, day) for day in WEEKDAYS)
 
         def fields(item: CommentedMap, group: str) -> None:
-            self._stored(item, f"{group}.instrument", "instrument", "Questionnaire", FieldKind.SELECT, _TEXT,
+            self._stored(item, f"{group}.instrument", "instrument", "Questionnaire", FieldKind.SELECT, TEXT,
                          "Asked in conversation, a question at a time.", _CHECKIN_ORDER, instruments)
-            self._stored(item, f"{group}.at", "at", "Time of day", FieldKind.TEXT, _QUOTED,
+            self._stored(item, f"{group}.at", "at", "Time of day", FieldKind.TEXT, QUOTED,
                          "24-hour time, outside quiet hours, e.g. 10:30.", _CHECKIN_ORDER)
             self._stored(item, f"{group}.every_days", "every_days", "Every how many days", FieldKind.NUMBER,
-                         _NUMBER, "Days after it was last done; or use the days below instead.", _CHECKIN_ORDER)
-            self._stored(item, f"{group}.weekdays", "weekdays", "On these days", FieldKind.LIST, _DAYS,
+                         NUMBER, "Days after it was last done; or use the days below instead.", _CHECKIN_ORDER)
+            self._stored(item, f"{group}.weekdays", "weekdays", "On these days", FieldKind.LIST, DAYS,
                          "mon .. sun; or use 'every how many days' instead.", _CHECKIN_ORDER, days)
         self._repeated("checkins", lambda item: INSTRUMENTS[str(item.get("instrument"))].name
                        if item.get("instrument") in INSTRUMENTS else str(item.get("instrument")), fields)
@@ -728,13 +457,13 @@ class _Read:
     """One version of a resident file: its bytes, a parsed draft and the fields bound to that draft."""
 
     data: bytes
-    draft: _Draft
+    draft: Draft
     fields: tuple[_Bound, ...]
     groups: tuple[GroupView, ...]
 
     @property
     def version(self) -> str:
-        return _version(self.data)
+        return file_version(self.data)
 
     def values(self) -> dict[str, str]:
         return {bound.view.name: bound.view.value for bound in self.fields}
@@ -813,7 +542,7 @@ class ProfileEditor:
             data = text.encode("utf-8")
             replace_atomically(path, data)
         self._remember(data)
-        return SaveOutcome(True, _version(data), changes=tuple(changes), changed_by=changed_by)
+        return SaveOutcome(True, file_version(data), changes=tuple(changes), changed_by=changed_by)
 
     def _conflict(self, person_id: str, now: _Read, base_version: str, typed: Mapping[str, str]) -> Conflict:
         """Per field: what the other person saved and what this one typed.
@@ -829,7 +558,7 @@ class ProfileEditor:
         codecs = {bound.view.name: bound.codec for bound in now.fields}
         conflicts = []
         for name in saved if base is None else dict.fromkeys([*base, *saved]):
-            codec = codecs.get(name, _TEXT)
+            codec = codecs.get(name, TEXT)
             before = None if base is None else base.get(name, "")
             mine = codec.normal(typed[name]) if name in typed else (before if before is not None else saved[name])
             theirs = saved.get(name, "")
@@ -847,15 +576,15 @@ class ProfileEditor:
 
     def _remember(self, data: bytes) -> None:
         with self._seen_lock:
-            self._seen[_version(data)] = data
-            self._seen.move_to_end(_version(data))
+            self._seen[file_version(data)] = data
+            self._seen.move_to_end(file_version(data))
             while len(self._seen) > _VERSION_MEMORY:
                 self._seen.popitem(last=False)
 
     def _read(self, person_id: str, data: bytes) -> _Read:
         self._remember(data)
         home, profile = self._load(person_id, data)
-        draft = _Draft.of(data.decode("utf-8"))
+        draft = Draft.of(data.decode("utf-8"))
         facts = self._facts(person_id)
         builder = _FormBuilder(draft, apply_facts(profile, facts), home.cultures[profile.culture_id],
                                self._choices(home, profile), frozenset(f.topic for f in facts if f.topic))
@@ -926,7 +655,7 @@ def _apply(read: _Read, values: Mapping[str, str]) -> tuple[dict[str, str], list
     """Write every changed field into the read's draft; errors for values that cannot be written."""
     changed = {bound.view.name: bound for bound in read.fields
                if bound.view.name in values and bound.codec.normal(values[bound.view.name]) != bound.view.value}
-    liked, avoided = (frozenset(_TOPICS.normal(values.get(f"topics.{key}", "")).split(", ")) - {""}
+    liked, avoided = (frozenset(TOPICS.normal(values.get(f"topics.{key}", "")).split(", ")) - {""}
                       for key in ("liked", "avoided"))
     errors: dict[str, str] = {}
     if both := liked & avoided:
@@ -940,7 +669,7 @@ def _apply(read: _Read, values: Mapping[str, str]) -> tuple[dict[str, str], list
         try:
             bound.write(values[name])
             changes.append(_change_of(read, bound, values[name]))
-        except _FieldError as error:
+        except FieldValueError as error:
             errors[name] = str(error)
     read.draft.finish()
     return errors, changes
@@ -974,7 +703,7 @@ def _import_bundle(path: Path, read: _Read, bundle: bytes, person_id: str) -> tu
             message = str(error).replace(str(upload), "the uploaded bundle").replace(str(copy), path.name)
             return {"fhir": message}, []
     before = _medication_summary(read.draft.doc)
-    imported = _Draft.of(text)
+    imported = Draft.of(text)
     read.draft.doc, read.draft.gaps = imported.doc, imported.gaps
     after = _medication_summary(read.draft.doc)
     return {}, [Change("medication", before, after)] if after != before else []
@@ -983,7 +712,7 @@ def _import_bundle(path: Path, read: _Read, bundle: bytes, person_id: str) -> tu
 def _medication_summary(doc: Mapping[str, Any]) -> str:
     return "; ".join(f"{item.get('name')}: {item.get('dose')} at "
                      + ", ".join([str(t) for t in item.get("times") or ()]
-                                 + [_dose_time_text(e) for e in item.get("events") or ()])
+                                 + [dose_time_text(e) for e in item.get("events") or ()])
                      for item in doc.get("medication") or ())
 
 

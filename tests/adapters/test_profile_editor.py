@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from robot.adapters.person_facts_store import PersonFactStore
-from robot.adapters.profile_editor import (
-    CHECKED, FieldKind, NoSuchResident, ProfileEditor, ResidentForm, SaveOutcome,
-)
+from robot.adapters.profile_editor import FieldKind, NoSuchResident, ProfileEditor, ResidentForm, SaveOutcome
+from robot.adapters.profile_yaml import CHECKED
 from robot.adapters.yaml_profiles import load_home
 from robot.core.person_facts import Interest, topic_fact
 from robot.core.profile import Consent, ResidentProfile, Source, TimeWindow
