@@ -32,6 +32,15 @@ def in_session(manager: DialogueManager, at: dt.datetime) -> None:
     manager.on_speech(PERSON, "no", "en-GB", at, at)   # no thanks to the topic offered
 
 
+def at_the_first_item() -> DialogueManager:
+    """A resident in a paused conversation who has said yes to the check-in: the first item is asked."""
+    manager = make_manager()
+    in_session(manager, AFTER)
+    manager.tick(START)
+    answer(manager, "yes", START + SECOND)
+    return manager
+
+
 def said(effects: list) -> list[tuple[str, str]]:
     return [(e.act, e.text) for e in effects if isinstance(e, Speak)]
 
@@ -63,10 +72,7 @@ def test_a_due_check_in_is_asked_item_by_item_and_scored() -> None:
 
 
 def test_an_unclear_answer_is_asked_again_slowly_then_left_unanswered() -> None:
-    manager = make_manager()
-    in_session(manager, AFTER)
-    manager.tick(START)
-    answer(manager, "yes", START + SECOND)
+    manager = at_the_first_item()
     effects = answer(manager, "the weather is lovely", START + 2 * SECOND)
     (again,) = [e for e in effects if isinstance(e, Speak)]
     assert again.act == "checkin.ask" and again.rate_wpm < 125.0       # slower than her usual 125 wpm
@@ -76,20 +82,14 @@ def test_an_unclear_answer_is_asked_again_slowly_then_left_unanswered() -> None:
 
 
 def test_stop_ends_the_check_in_politely_without_a_score() -> None:
-    manager = make_manager()
-    in_session(manager, AFTER)
-    manager.tick(START)
-    answer(manager, "yes", START + SECOND)
+    manager = at_the_first_item()
     effects = answer(manager, "I don't want to do this", START + 2 * SECOND)
     (finished,) = [e for e in effects if isinstance(e, CheckinFinished)]
     assert finished.result.ending is Ending.STOPPED and finished.result.score is None
 
 
 def test_a_help_request_during_a_check_in_goes_to_staff_and_the_check_in_stays_owed() -> None:
-    manager = make_manager()
-    in_session(manager, AFTER)
-    manager.tick(START)
-    answer(manager, "yes", START + SECOND)
+    manager = at_the_first_item()
     effects = answer(manager, "Help! I've fallen", START + 2 * SECOND)
     assert [e for e in effects if isinstance(e, RaiseAlert)]
     (finished,) = [e for e in effects if isinstance(e, CheckinFinished)]
@@ -117,10 +117,7 @@ def test_a_check_in_waits_for_a_pause_in_the_conversation() -> None:
 
 
 def test_loneliness_said_during_a_check_in_is_answered_first_and_the_check_in_stays_owed() -> None:
-    manager = make_manager()
-    in_session(manager, AFTER)
-    manager.tick(START)
-    answer(manager, "yes", START + SECOND)
+    manager = at_the_first_item()
     effects = answer(manager, "To be honest, I feel rather lonely today", START + 2 * SECOND)
     (finished,) = [e for e in effects if isinstance(e, CheckinFinished)]
     assert finished.result.ending is Ending.INTERRUPTED
@@ -128,10 +125,7 @@ def test_loneliness_said_during_a_check_in_is_answered_first_and_the_check_in_st
 
 
 def test_an_answer_that_mentions_a_feeling_still_counts_as_the_answer() -> None:
-    manager = make_manager()
-    in_session(manager, AFTER)
-    manager.tick(START)
-    answer(manager, "yes", START + SECOND)
+    manager = at_the_first_item()
     effects = answer(manager, "Often. I feel lonely a lot.", START + 2 * SECOND)   # item 1: lack companionship
     (settled,) = [e.answer for e in effects if isinstance(e, CheckinAnswered)]
     assert (settled.item, settled.value) == (1, 3)
