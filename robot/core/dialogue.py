@@ -14,95 +14,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from robot.core.acts import ACTS
-from robot.core.alerts import AlertCategory, Severity, StaffAlert
-from robot.core.call_plans import (CallPlans, PlannedCall, PlanReason, RetryPolicy, next_allowed_time,
-                                   next_regular_time)
-from robot.core.checkins import CheckinConversation, CheckinResult, CheckinStep, Ending, checkins_due
-from robot.core.calls import CallOutcome, choose_among, contact_local_time, good_time_to_call, resolve_contact
-from robot.core.effects import (CallPlansChanged, CancelCall, CheckinAnswered, CheckinFinished, Effect, Effects,
-                                LearnedFact, RaiseAlert, ReportReminderAnswer,
-                                SessionChanged, Speak, StartCall, Understood)
+from robot.core.alerts import AlertCategory, Severity
+from robot.core.call_plans import CallPlans, PlanReason, PlannedCall
+from robot.core.calls import good_time_to_call
+from robot.core.conversation import YES_LIKE, Awaiting, Conversation, DialoguePolicy, Pending
+from robot.core.dialogue_calls import CallTalk
+from robot.core.dialogue_checkins import CheckinTalk
+from robot.core.effects import (CancelCall, Effect, Effects, LearnedFact, ReportReminderAnswer, SessionChanged,
+                                Understood)
 from robot.core.medication import Answer
 from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
 from robot.core.person_facts import Interest, PersonFact, apply_facts, is_a_guess, topic_fact
 from robot.core.phrases import PhraseBank
-from robot.core.profile import Consent, Contact, Formality, Home, ResidentProfile
+from robot.core.profile import Home
 
 
-class Awaiting(str, Enum):
-    """What the robot has asked and is waiting to hear about."""
-
-    WELLBEING = "wellbeing"
-    REMINDER = "reminder"
-    CALL_CONFIRM = "call_confirm"
-    CONTACT_CHOICE = "contact_choice"
-    OFFER_CALL = "offer_call"
-    TOPIC = "topic"
-    COMMAND_CONFIRM = "command_confirm"
-    SCHEDULE_CALL = "schedule_call"          # "shall we call at 17:00 instead?"
-    AFTER_NO_ANSWER = "after_no_answer"      # "try again later, or leave a message?"
-    MESSAGE = "message"                      # "what shall I tell her?": the next words are the message
-    CHECKIN = "checkin"                      # a wellbeing questionnaire item (or the permission to ask)
-
-
-@dataclass(frozen=True)
-class Pending:
-    awaiting: Awaiting
-    deadline: dt.datetime
-    reminder_id: str = ""
-    contacts: tuple[Contact, ...] = ()
-    topic: str = ""
-    guess: bool = False                      # TOPIC: only the culture suggested it; the answer becomes a fact
-    clarified: bool = False
-    command: NluResult | None = None         # what COMMAND_CONFIRM asks about
-    resumes: Pending | None = None           # the question to go back to when the command is denied
-    plan: PlannedCall | None = None          # the call this question is about, when it was planned
-
-
-@dataclass(frozen=True)
-class DialoguePolicy:
-    """Tunable behaviour. Times in seconds of the node clock."""
-
-    answer_timeout_s: float = 45.0
-    confirm_timeout_s: float = 15.0     # a help request unconfirmed this long goes to staff anyway
-    session_idle_timeout_s: float = 300.0
-    min_confidence: float = 0.5
-    repeat_rate_factor: float = 0.85
-    repeat_volume_step: float = 0.15
-    snooze_minutes: int = 15
-    filler_after_s: float = 0.8         # words still being recognised this long after the person stopped: a filler
-    retries: RetryPolicy = RetryPolicy()
-    plan_postpone_s: float = 120.0      # a planned call that comes up while the resident is busy waits this long
-    checkin_after_quiet_s: float = 20.0  # a check-in starts only after this long with nobody talking
-    regular_call_late_s: float = 3600.0  # a regular call this late (the robot was off) is skipped, not offered
-
-
-@dataclass
-class Conversation:
-    profile: ResidentProfile
-    session_id: str = ""
-    pending: Pending | None = None
-    last_spoken: Speak | None = None
-    last_activity: dt.datetime | None = None
-    offered_topics: set[str] = field(default_factory=set)
-    unanswered_medications: list[str] = field(default_factory=list)
-    in_call: bool = False
-    current_call: PlannedCall | None = None          # the call under way (its reason and attempt)
-    checkin: CheckinConversation | None = None       # the questionnaire under way
-    checkin_id: str = ""
-    checkin_session: str = ""                        # the session a check-in was last offered in (once each)
-    greeted: bool = False
-    stopped_speaking_at: dt.datetime | None = None   # their words are being recognised since then
-    last_words_at: dt.datetime | None = None          # when the last recognised words arrived
-    weak_turns: int = 0                               # utterances in a row the robot could not make out
-
-
-YES_LIKE = frozenset({NluIntent.YES, NluIntent.FEELING_GOOD})
 REMINDER_ANSWERS = {
     NluIntent.MED_TAKEN: Answer.TAKEN, NluIntent.YES: Answer.TAKEN,
     NluIntent.MED_DECLINED: Answer.DECLINED, NluIntent.NO: Answer.DECLINED,
@@ -112,7 +41,6 @@ REMINDER_ACKS = {
     Answer.DECLINED: "medication.ack_declined",
     Answer.LATER: "medication.ack_later",
 }
-GREETING_GESTURE_ACTS = frozenset({"greeting.morning", "greeting.afternoon", "greeting.evening"})
 # Intents that change the subject: they are handled as new requests even while a question is open.
 # ask_time is answered and the open question stays open.
 NEW_SUBJECT = frozenset({NluIntent.CALL_FAMILY, NluIntent.FEELING_LOW, NluIntent.GOODBYE, NluIntent.ASK_TIME})
@@ -129,7 +57,6 @@ EXPECTED_ANSWERS = {
 """Answers a recogniser may listen for first (a context grammar); CONTACT_CHOICE: names and MESSAGE: free
 words, so none."""
 CONFIRM_ACTS = {Answer.TAKEN: "confirm.med_taken", Answer.DECLINED: "confirm.med_declined"}
-CHECKIN_INTERRUPTIONS = frozenset({NluIntent.FEELING_LOW, NluIntent.CALL_FAMILY, NluIntent.GOODBYE})
 
 
 def reminder_answer(understanding: NluResult) -> Answer | None:
@@ -139,7 +66,7 @@ def reminder_answer(understanding: NluResult) -> Answer | None:
     return REMINDER_ANSWERS.get(understanding.intent)
 
 
-class DialogueManager:
+class DialogueManager(CallTalk, CheckinTalk):
     """Runs every resident's conversation; each `on_*` call returns the effects to carry out, in order."""
 
     def __init__(self, home: Home, phrases: PhraseBank, understander: Understander,
@@ -252,36 +179,6 @@ class DialogueManager:
         """An utterance to this resident has just finished: the wait for their answer starts now."""
         self._keep_waiting(self._conversation(person_id), now)
 
-    def on_call_connected(self, person_id: str) -> None:
-        """The resident is on the phone (not for a message call: they are free to talk to the robot)."""
-        conv = self._conversation(person_id)
-        conv.in_call = conv.current_call is None or conv.current_call.reason is not PlanReason.MESSAGE
-
-    def on_call_finished(self, person_id: str, contact_id: str, outcome: CallOutcome,
-                         now: dt.datetime, detail: str = "") -> list[Effect]:
-        """Tell the resident how the call went and plan what follows: a retry, a message, a staff note."""
-        conv, effects = self._conversation(person_id), Effects()
-        call = conv.current_call or PlannedCall(person_id, contact_id, now, PlanReason.RESIDENT_ASKED)
-        conv.in_call, conv.current_call = False, None
-        contact = conv.profile.contact(contact_id)
-        if contact is None:   # removed from the profile meanwhile
-            return effects.items
-        self._start_session(conv, now, "call", effects)
-        if call.reason is PlanReason.MESSAGE:
-            self._message_call_finished(conv, call, contact, outcome, now, effects)
-        elif outcome is CallOutcome.BUSY:
-            self._plan_retry(conv, call, contact, PlanReason.BUSY_RETRY, now, effects)
-        elif outcome in (CallOutcome.NO_ANSWER, CallOutcome.DECLINED):
-            self._say(conv, "call.no_answer", now, effects, contact=contact.name)
-            self._await(conv, Awaiting.AFTER_NO_ANSWER, now, contacts=(contact,), plan=call)
-        elif outcome is CallOutcome.FAILED:
-            self._say(conv, "call.failed", now, effects, contact=contact.name)
-            self._call_note(conv, contact, f"A call to the resident's {contact.relation} failed: {detail or 'no reason given'}",
-                            now, effects)
-        else:
-            self._say(conv, "call.ended" if outcome is CallOutcome.ANSWERED else "stop.ack", now, effects,
-                      contact=contact.name)
-        return effects.items
 
     def tick(self, now: dt.datetime) -> list[Effect]:
         """Time passes: planned calls come up, unanswered questions time out, idle sessions end."""
@@ -406,14 +303,6 @@ class DialogueManager:
             self._record_reminder_answer(conv, confirmed.resumes, reminder_answer(command) or Answer.UNCLEAR,
                                          command, now, latency, effects)
 
-    def _keep_waiting(self, conv: Conversation, now: dt.datetime) -> None:
-        """The robot has (re)asked its question: the wait for the answer starts again now."""
-        pending = conv.pending
-        if pending is None:
-            return
-        help_unconfirmed = pending.command is not None and pending.command.intent is NluIntent.NEED_HELP
-        wait_s = self._policy.confirm_timeout_s if help_unconfirmed else self._policy.answer_timeout_s
-        conv.pending = replace(pending, deadline=now + dt.timedelta(seconds=wait_s))
 
     # ---- answering what the robot asked -------------------------------------------------------
     def _answer_pending(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
@@ -467,15 +356,6 @@ class DialogueManager:
         if answer in REMINDER_ACKS:
             self._say(conv, REMINDER_ACKS[answer], now, effects, latency, minutes=str(self._policy.snooze_minutes))
 
-    def _choose_contact(self, conv: Conversation, pending: Pending, text: str, now: dt.datetime,
-                        latency: float, effects: Effects) -> None:
-        chosen = choose_among(pending.contacts, text)
-        if chosen is not None:
-            self._confirm_call(conv, chosen, now, latency, effects)
-        elif not pending.clarified:
-            self._ask_which(conv, pending.contacts, now, latency, effects, clarified=True)
-        else:
-            self._say(conv, "call.declined_ok", now, effects, latency)
 
     # ---- new subjects -------------------------------------------------------------------------
     def _new_subject(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
@@ -505,10 +385,6 @@ class DialogueManager:
         elif intent is not NluIntent.GREET:   # greetings answered with greetings never end either
             self._say(conv, "smalltalk.ack", now, effects, latency)
 
-    def _weak(self, understanding: NluResult) -> bool:
-        """Not understood well enough to act on (a vague chat line is still chat: the robot just listens)."""
-        return understanding.intent is NluIntent.OTHER or (
-            understanding.confidence < self._policy.min_confidence and understanding.intent is not NluIntent.CHAT)
 
     def _ask_again(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
         """Not understood: "pardon?" first; twice in a row, offer what the robot can do instead."""
@@ -527,172 +403,9 @@ class DialogueManager:
         else:
             self._say(conv, "smalltalk.ack", now, effects, latency)
 
-    def _request_call(self, conv: Conversation, text: str, relation: str | None, now: dt.datetime,
-                      latency: float, effects: Effects) -> None:
-        match = resolve_contact(conv.profile, text, relation)
-        if match.unique is not None:
-            self._confirm_call(conv, match.unique, now, latency, effects)
-        elif match.candidates:
-            self._ask_which(conv, match.candidates, now, latency, effects)
-        elif relation:
-            self._say(conv, "call.unknown_contact", now, effects, latency,
-                      relation=self._phrases.relation(conv.profile.language, relation))
-        elif conv.profile.contacts:
-            self._ask_which(conv, conv.profile.contacts, now, latency, effects)
-        else:
-            self._say(conv, "clarify.pardon", now, effects, latency)
-
-    def _confirm_call(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
-                      effects: Effects) -> None:
-        if not good_time_to_call(contact, now):
-            self._offer_later(conv, contact, now, latency, effects)
-            return
-        self._say(conv, "call.confirm", now, effects, latency, contact=contact.name,
-                  relation=self._phrases.relation(conv.profile.language, contact.relation))
-        self._await(conv, Awaiting.CALL_CONFIRM, now, contacts=(contact,))
-
-    def _ask_which(self, conv: Conversation, contacts: tuple[Contact, ...], now: dt.datetime, latency: float,
-                   effects: Effects, clarified: bool = False) -> None:
-        options = self._phrases.join_options(conv.profile.language, [c.name for c in contacts])
-        self._say(conv, "call.which_contact", now, effects, latency, options=options)
-        self._await(conv, Awaiting.CONTACT_CHOICE, now, contacts=contacts, clarified=clarified)
-
-    def _place_call(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
-                    effects: Effects, plan: PlannedCall | None = None) -> None:
-        self._say(conv, "call.dialling", now, effects, latency, contact=contact.name)
-        conv.current_call = plan or PlannedCall(conv.profile.person_id, contact.contact_id, now,
-                                                PlanReason.RESIDENT_ASKED)
-        effects.add(StartCall(conv.profile.person_id, contact.contact_id))
 
     # ---- calls for later: outside hours, busy, no answer, messages ----------------------------
-    def _offer_later(self, conv: Conversation, contact: Contact, now: dt.datetime, latency: float,
-                     effects: Effects) -> None:
-        """Outside the contact's hours: say what time it is for them and offer the next good time."""
-        at = next_allowed_time(conv.profile, contact, now)
-        their_time = self._phrases.clock_time(conv.profile.language, contact_local_time(contact, now).time())
-        self._say(conv, "call.outside_hours", now, effects, latency, contact=contact.name, their_time=their_time,
-                  time=self._local_time(conv, at))
-        plan = PlannedCall(conv.profile.person_id, contact.contact_id, at, PlanReason.RESIDENT_ASKED)
-        self._await(conv, Awaiting.SCHEDULE_CALL, now, contacts=(contact,), plan=plan)
 
-    def _plan_call(self, conv: Conversation, plan: PlannedCall, contact: Contact, now: dt.datetime,
-                   latency: float, effects: Effects) -> None:
-        self._keep_plan(plan, effects)
-        self._say(conv, "call.planned", now, effects, latency, contact=contact.name,
-                  time=self._local_time(conv, plan.at))
-
-    def _plan_retry(self, conv: Conversation, call: PlannedCall, contact: Contact, reason: PlanReason,
-                    now: dt.datetime, effects: Effects, latency: float = 0.0) -> None:
-        """Busy or not answered: plan the next attempt if the policy has one left, else say so."""
-        delay = self._policy.retries.retry_delay(reason, call.attempt)
-        if delay is None:
-            self._say(conv, "call.busy" if reason is PlanReason.BUSY_RETRY else "call.declined_ok", now, effects,
-                      latency, contact=contact.name)
-            return
-        at = next_allowed_time(conv.profile, contact, now + delay)
-        retry = PlannedCall(conv.profile.person_id, contact.contact_id, at, reason, call.attempt + 1, call.message)
-        if reason is PlanReason.BUSY_RETRY:
-            self._keep_plan(retry, effects)
-            self._say(conv, "call.busy_retry", now, effects, latency, contact=contact.name,
-                      minutes=str(round((at - now).total_seconds() / 60)))
-        else:
-            self._plan_call(conv, retry, contact, now, latency, effects)
-
-    def _call_question_answered(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
-                                latency: float, effects: Effects) -> bool:
-        """Answers to "try later or leave a message?" and the message itself, whatever intent they sound like."""
-        pending = conv.pending
-        if pending is None or pending.awaiting not in (Awaiting.AFTER_NO_ANSWER, Awaiting.MESSAGE):
-            return False
-        contact, call = pending.contacts[0], pending.plan
-        assert call is not None
-        conv.pending = None
-        if pending.awaiting is Awaiting.MESSAGE:
-            message = PlannedCall(conv.profile.person_id, contact.contact_id, now, PlanReason.MESSAGE, 1, text.strip())
-            self._keep_plan(message, effects)
-            self._say(conv, "call.message_taken", now, effects, latency, contact=contact.name)
-        elif self._phrases.mentions(conv.profile.language, "message", text):
-            self._say(conv, "call.message_prompt", now, effects, latency, contact=contact.name)
-            self._await(conv, Awaiting.MESSAGE, now, contacts=(contact,), plan=call)
-        elif understanding.intent in YES_LIKE or understanding.slots.get(WHEN_SLOT) == LATER:
-            self._plan_retry(conv, call, contact, PlanReason.NO_ANSWER_RETRY, now, effects, latency)
-        elif understanding.intent is NluIntent.NO:
-            self._say(conv, "call.declined_ok", now, effects, latency)
-        else:
-            conv.pending = pending
-            return False
-        return True
-
-    def _message_call_finished(self, conv: Conversation, call: PlannedCall, contact: Contact,
-                               outcome: CallOutcome, now: dt.datetime, effects: Effects) -> None:
-        """A message call: answered means delivered; otherwise retry, and in the end hand it to staff."""
-        if outcome is CallOutcome.ANSWERED:
-            self._say(conv, "call.message_delivered", now, effects, contact=contact.name)
-            return
-        delay = self._policy.retries.retry_delay(PlanReason.NO_ANSWER_RETRY, call.attempt)
-        if delay is not None:
-            self._keep_plan(replace(call, at=next_allowed_time(conv.profile, contact, now + delay),
-                                    attempt=call.attempt + 1), effects)
-            return
-        self._say(conv, "call.message_undelivered", now, effects, contact=contact.name)
-        self._call_note(conv, contact, f"Please pass on the resident's message to their {contact.relation} "
-                        f"{contact.name} ({contact.address}): \"{call.message}\"", now, effects)
-
-    def _plan_regular_calls(self, now: dt.datetime, effects: Effects) -> None:
-        """Keep the next occurrence of every regular call staff arranged in the plans."""
-        added = False
-        for conv in self._conversations.values():
-            for regular in conv.profile.scheduled_calls:
-                if not self._plans.has(conv.profile.person_id, regular.contact_id, PlanReason.SCHEDULED):
-                    self._plans.add(PlannedCall(conv.profile.person_id, regular.contact_id,
-                                                next_regular_time(conv.profile, regular, now), PlanReason.SCHEDULED))
-                    added = True
-        if added:
-            effects.add(CallPlansChanged(self._plans.all()))
-
-    def _bring_up_planned_calls(self, now: dt.datetime, effects: Effects) -> None:
-        """A planned call's time has come: deliver a message, or ask the resident (who may have changed their
-        mind). A resident who is busy (on a call, answering another question) is asked a little later."""
-        due = self._plans.take_due(now)
-        for plan in due:
-            conv = self._conversations.get(plan.person_id)
-            contact = conv.profile.contact(plan.contact_id) if conv else None
-            late = (now - plan.at).total_seconds() > self._policy.regular_call_late_s
-            if conv is None or contact is None or (plan.reason is PlanReason.SCHEDULED and late):
-                continue
-            if conv.in_call or conv.current_call is not None or conv.pending is not None:
-                self._plans.postpone(plan, now + dt.timedelta(seconds=self._policy.plan_postpone_s))
-            elif plan.reason is PlanReason.MESSAGE:
-                conv.current_call = plan
-                effects.add(self._message_call(conv.profile, contact, plan.message))
-            else:
-                self._start_session(conv, now, "planned_call", effects)
-                regular = plan.reason is PlanReason.SCHEDULED
-                self._say(conv, "call.scheduled" if regular else "call.retry_now", now, effects, contact=contact.name,
-                          relation=self._phrases.relation(conv.profile.language, contact.relation))
-                self._await(conv, Awaiting.CALL_CONFIRM, now, contacts=(contact,), plan=plan)
-        if due:
-            effects.add(CallPlansChanged(self._plans.all()))
-        self._plan_regular_calls(now, effects)
-
-    def _message_call(self, profile: ResidentProfile, contact: Contact, message: str) -> StartCall:
-        """The call that says the resident's message to the contact, in the contact's language if the robot
-        speaks it (else the resident's, the language the message itself is in)."""
-        language = contact.language if contact.language in self._phrases.languages else profile.language
-        locale = profile.locale if language == profile.language else language
-        text = self._phrases.render(language, "call.message_for_contact",
-                                    {"resident": profile.preferred_name, "message": message}, key=contact.contact_id)
-        return StartCall(profile.person_id, contact.contact_id, text, locale)
-
-    def _keep_plan(self, plan: PlannedCall, effects: Effects) -> None:
-        self._plans.add(plan)
-        effects.add(CallPlansChanged(self._plans.all()))
-
-    def _call_note(self, conv: Conversation, contact: Contact, summary: str, now: dt.datetime,
-                   effects: Effects) -> None:
-        """A staff note about a call (failed, or a message nobody received): never silently dropped."""
-        self._raise(conv, Severity.INFO, AlertCategory.CALL, summary, now, effects,
-                    {"contact_id": contact.contact_id, "relation": contact.relation})
 
     def _comfort(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
         self._say(conv, "wellbeing.comfort_lonely", now, effects, latency)
@@ -735,63 +448,7 @@ class DialogueManager:
         effects.add(LearnedFact(fact))
 
     # ---- wellbeing check-ins (UCLA-3, WHO-5) ---------------------------------------------------
-    def _offer_checkin(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
-        """A check-in that is due is offered once per session, when the conversation has paused (nothing
-        asked, nobody talking for a while) and only to a resident whose consent lets the answers be kept."""
-        quiet = conv.last_activity is not None and \
-            (now - conv.last_activity).total_seconds() >= self._policy.checkin_after_quiet_s
-        if (not conv.session_id or not quiet or conv.pending is not None or conv.in_call or conv.checkin is not None
-                or conv.checkin_session == conv.session_id or conv.profile.consent is Consent.NONE):
-            return
-        due = checkins_due(conv.profile, self._checkins_done.get(conv.profile.person_id, {}), now)
-        if not due:
-            return
-        conv.checkin_session = conv.session_id
-        conv.checkin = CheckinConversation(due[0].instrument, conv.profile.locale)
-        conv.checkin_id = f"{conv.profile.person_id}/{due[0].instrument}/{now.strftime('%Y%m%dT%H%M%S')}"
-        self._speak(conv, "checkin.open", conv.checkin.opening(), now, effects)
-        self._await(conv, Awaiting.CHECKIN, now)
 
-    def _checkin_interrupted(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
-                             effects: Effects) -> bool:
-        """Loneliness, a wish to call someone or a goodbye, clearly said and not an answer to the item, comes
-        first: the check-in is left (still owed) and what they said is answered."""
-        assert conv.checkin is not None
-        if (understanding.intent not in CHECKIN_INTERRUPTIONS or self._weak(understanding)
-                or conv.checkin.is_answer(text)):
-            return False
-        self._abandon_checkin(conv, now, effects)
-        return True
-
-    def _checkin_step(self, conv: Conversation, step: CheckinStep, now: dt.datetime, latency: float,
-                      effects: Effects) -> None:
-        checkin = conv.checkin
-        assert checkin is not None
-        person_id = conv.profile.person_id
-        if step.answered is not None:
-            effects.add(CheckinAnswered(person_id, conv.checkin_id, conv.session_id, checkin.instrument,
-                                        conv.profile.locale, step.answered, now))
-        self._speak(conv, "checkin.close" if step.done else "checkin.ask", step.say, now, effects, latency, step.slow)
-        if step.result is None:
-            self._await(conv, Awaiting.CHECKIN, now)
-            return
-        conv.pending = None
-        self._finish_checkin(conv, step.result, now, effects)
-
-    def _finish_checkin(self, conv: Conversation, result: CheckinResult, now: dt.datetime, effects: Effects) -> None:
-        """Completed, stopped or declined: not asked again before its next scheduled time (the resident's
-        no is respected); interrupted (help, the session ended): still owed."""
-        assert conv.checkin is not None
-        if result.ending is not Ending.INTERRUPTED:
-            self._checkins_done.setdefault(conv.profile.person_id, {})[conv.checkin.instrument] = now
-        effects.add(CheckinFinished(conv.profile.person_id, conv.checkin_id, result, now))
-        conv.checkin, conv.checkin_id = None, ""
-
-    def _abandon_checkin(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
-        if conv.checkin is not None:
-            if conv.pending is not None and conv.pending.awaiting is Awaiting.CHECKIN:
-                conv.pending = None
-            self._finish_checkin(conv, conv.checkin.result(), now, effects)
 
     # ---- safety and control -------------------------------------------------------------------
     def _help(self, conv: Conversation, understanding: NluResult, now: dt.datetime, latency: float,
@@ -806,14 +463,6 @@ class DialogueManager:
         self._raise(conv, severity, category, summary, now, effects,
                     {"intent": understanding.intent.value, "confidence": f"{understanding.confidence:.2f}"})
 
-    @staticmethod
-    def _raise(conv: Conversation, severity: Severity, category: AlertCategory, summary: str, now: dt.datetime,
-               effects: Effects, details: dict[str, str]) -> None:
-        person_id = conv.profile.person_id
-        effects.add(RaiseAlert(StaffAlert(
-            alert_id=f"{category.value}/{person_id}/{now.strftime('%Y%m%dT%H%M%S.%f')}",
-            person_id=person_id, severity=severity, category=category, summary=summary,
-            details={**details, "session_id": conv.session_id}, raised_at=now)))
 
     def _stop(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
         if conv.in_call:
@@ -836,46 +485,7 @@ class DialogueManager:
             self._say(conv, "medication.missed_notice", now, effects, medication=medication)
 
     # ---- plumbing -----------------------------------------------------------------------------
-    def _conversation(self, person_id: str) -> Conversation:
-        try:
-            return self._conversations[person_id]
-        except KeyError:
-            raise KeyError(f"no resident {person_id!r} in this home") from None
 
-    def _say(self, conv: Conversation, act: str, now: dt.datetime, effects: Effects, latency: float = 0.0,
-             **slots: str) -> None:
-        profile = conv.profile
-        slots = {name: value for name, value in slots.items() if name in ACTS[act]}
-        if "address" in ACTS[act]:
-            slots["address"] = profile.address_as
-        text = self._phrases.render(profile.language, act, slots, key=profile.person_id,
-                                    familiar=profile.formality is Formality.T)
-        self._speak(conv, act, text, now, effects, latency)
-
-    def _speak(self, conv: Conversation, act: str, text: str, now: dt.datetime, effects: Effects,
-               latency: float = 0.0, slow: bool = False) -> None:
-        profile = conv.profile
-        gesture = profile.greeting.gesture if act in GREETING_GESTURE_ACTS else ""
-        rate = profile.speech.rate_wpm * (self._policy.repeat_rate_factor if slow else 1.0)
-        speak = Speak(profile.person_id, act, text, profile.locale, rate, profile.speech.volume, gesture,
-                      round(latency, 3))
-        conv.last_spoken = speak
-        conv.last_activity = now
-        conv.greeted = conv.greeted or act in GREETING_GESTURE_ACTS
-        effects.add(speak)
-
-    def _await(self, conv: Conversation, awaiting: Awaiting, now: dt.datetime, **details: object) -> None:
-        conv.pending = Pending(awaiting, self._deadline(now), **details)  # type: ignore[arg-type]
-
-    def _deadline(self, now: dt.datetime) -> dt.datetime:
-        return now + dt.timedelta(seconds=self._policy.answer_timeout_s)
-
-    def _start_session(self, conv: Conversation, now: dt.datetime, reason: str, effects: Effects) -> None:
-        conv.last_activity = now
-        if conv.session_id:
-            return
-        conv.session_id = f"{conv.profile.person_id}/{now.strftime('%Y%m%dT%H%M%S')}"
-        effects.add(SessionChanged(conv.profile.person_id, conv.session_id, True, reason, now))
 
     def _end_session(self, conv: Conversation, now: dt.datetime, reason: str, effects: Effects) -> None:
         if not conv.session_id:
@@ -890,8 +500,6 @@ class DialogueManager:
     def _just_said_farewell(conv: Conversation) -> bool:
         return conv.last_spoken is not None and conv.last_spoken.act == "farewell"
 
-    def _local_time(self, conv: Conversation, now: dt.datetime) -> str:
-        return self._phrases.clock_time(conv.profile.language, now.astimezone(ZoneInfo(conv.profile.timezone)).time())
 
     @staticmethod
     def _greeting_act(conv: Conversation, now: dt.datetime) -> str:
