@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from robot.console.settings import DEFAULT_CONSOLE_DB, utc_now
+from robot.console.settings import DEFAULT_CONSOLE_DB, DEFAULT_CONSOLE_PORT, utc_now
 from robot.console.store import AccountError, ConsoleStore, Role
 
 EXIT_BAD_INPUT = 2
@@ -31,7 +31,7 @@ def add_console_parsers(subparsers: Any) -> None:
     console = subparsers.add_parser("console", help="serve the staff console (web) with its link to the robot")
     console.add_argument("--host", default="127.0.0.1",
                          help="address to serve on (default: %(default)s, this machine only)")
-    console.add_argument("--port", type=int, default=8080, help="TCP port (default: %(default)s)")
+    console.add_argument("--port", type=int, default=DEFAULT_CONSOLE_PORT, help="TCP port (default: %(default)s)")
     _add_db(console)
     for option, what in (("--profiles-dir", "profiles folder"), ("--residents-dir", "resident profiles folder"),
                          ("--wellbeing-db", "wellbeing database (default: the newest run's)"),

@@ -16,6 +16,7 @@ from typing import Union
 
 import yaml
 
+from robot.console.settings import DEFAULT_CONSOLE_PORT
 from robot.paths import LAUNCH_DIR, PROFILES_DIR
 from robot.rosenv import ensure_loopback_only
 
@@ -251,7 +252,7 @@ def node_environment(base: Mapping[str, str], run_dir: Path, domain_id: int | No
 
 def run_context(run_dir: Path, profiles_dir: Path = PROFILES_DIR, residents_dir: Path | None = None,
                 scenario: Path | None = None, clock_subscribers: int | None = None,
-                console_port: int = 8080) -> dict[str, str | int | Path]:
+                console_port: int = DEFAULT_CONSOLE_PORT) -> dict[str, str | int | Path]:
     """The values placeholders are filled from; `scenario` and `clock_subscribers` exist only in simulation."""
     context: dict[str, str | int | Path] = {
         "profiles_dir": profiles_dir,

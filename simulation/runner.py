@@ -21,9 +21,10 @@ from typing import TextIO
 
 import yaml
 
-from robot.adapters.sqlite_store import WellbeingReader, WellbeingSummary
 from robot.adapters.site_secret import write_simulation_secret
+from robot.adapters.sqlite_store import WellbeingReader, WellbeingSummary
 from robot.adapters.yaml_profiles import load_home, validate_tree, write_resident_copy
+from robot.console.settings import DEFAULT_CONSOLE_PORT
 from robot.core.profile import Home, ProfileError
 from robot.graph import GraphError, NodeCommand, graph_commands, load_graph, node_environment, run_context
 from robot.launcher import Launcher, Outcome, RunResult
@@ -52,13 +53,11 @@ class PreparedRun:
     scenario_file: Path      # what the simulation nodes read (the original file, or the scaled copy)
     home: Home               # the run's residents
     run_dir: Path
-    console_port: int = 8080 # where this run's staff console listens
+    console_port: int = DEFAULT_CONSOLE_PORT   # where this run's staff console listens
 
 
-CONSOLE_PORT = 8080
 
-
-def console_port(preferred: int = CONSOLE_PORT) -> int:
+def console_port(preferred: int = DEFAULT_CONSOLE_PORT) -> int:
     """`preferred` when nothing listens there (the usual address for staff), else a free port (tests, a second
     run); the node binds it a moment later, so in a rare race the console reports the port as taken."""
     for port in (preferred, 0):

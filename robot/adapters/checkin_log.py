@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from pathlib import Path
 
 from robot.adapters.json_files import read_json, write_json_atomically
@@ -16,12 +15,23 @@ class CheckinLogError(ValueError):
 
 
 class CheckinLog:
-    """A JSON file {person id: {instrument: ISO time with offset}}."""
+    """A JSON file {person id: {instrument: ISO time with offset}}, read once at start and rewritten whole."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._done: CheckinsDone = {}
 
     def load(self) -> CheckinsDone:
+        """The file's table (empty if there is none yet); `record` adds to it."""
+        self._done = self._read()
+        return {person: dict(times) for person, times in self._done.items()}
+
+    def record(self, person_id: str, instrument: str, at: dt.datetime) -> None:
+        self._done.setdefault(person_id, {})[instrument] = at
+        write_json_atomically(self.path, {person: {instrument: time.isoformat() for instrument, time in times.items()}
+                                          for person, times in self._done.items()})
+
+    def _read(self) -> CheckinsDone:
         try:
             content = read_json(self.path, "check-in times")
         except ValueError as error:
@@ -32,15 +42,6 @@ class CheckinLog:
             raise CheckinLogError(f"{self.path}: expected {{person id: {{instrument: time}}}}, got {content!r}")
         return {person: {instrument: self._time(person, instrument, text) for instrument, text in done.items()}
                 for person, done in content.items()}
-
-    def record(self, person_id: str, instrument: str, at: dt.datetime, done: Mapping[str, Mapping[str, dt.datetime]]
-               ) -> CheckinsDone:
-        """`done` with this check-in added, written to the file; returns the new table."""
-        table = {person: dict(times) for person, times in done.items()}
-        table.setdefault(person_id, {})[instrument] = at
-        write_json_atomically(self.path, {person: {instrument: time.isoformat() for instrument, time in times.items()}
-                                          for person, times in table.items()})
-        return table
 
     def _time(self, person: str, instrument: str, text: object) -> dt.datetime:
         try:

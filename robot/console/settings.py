@@ -18,6 +18,7 @@ from robot.paths import PROFILES_DIR, RUNS_DIR
 
 DEFAULT_CONSOLE_DB = RUNS_DIR / "console.sqlite"
 """Accounts, sessions and the audit log (outside any one run folder: accounts outlive runs)."""
+DEFAULT_CONSOLE_PORT = 8080
 
 
 def utc_now() -> dt.datetime:

@@ -647,6 +647,12 @@ class CheckinResult:
     mode: str = ADMINISTRATION_MODE
 
     @property
+    def settled(self) -> bool:
+        """Completed, stopped or declined: not asked again before its next scheduled time (the resident's no
+        is respected). Interrupted (help, the session ended): still owed."""
+        return self.ending is not Ending.INTERRUPTED
+
+    @property
     def items_answered(self) -> int:
         return sum(1 for item in self.items if item.value is not None)
 

@@ -108,8 +108,10 @@ class DialogueManager(CallTalk, CheckinTalk):
             conv.stopped_speaking_at = now
 
     def on_speech(self, person_id: str, text: str, locale: str, heard_at: dt.datetime,
-                  now: dt.datetime, constrained: bool = False, understanding: NluResult | None = None) -> list[Effect]:
+                  now: dt.datetime, constrained: bool = False, understanding: NluResult | None = None,
+                  heard_confidence: float = 1.0) -> list[Effect]:
         """`constrained`: decoded against a command grammar, so safety and care commands are confirmed.
+        `heard_confidence`: the recogniser's confidence in the words (a check-in answer counts less if low).
 
         `understanding`: what `text` means if the caller already asked the model (a node does, off its
         executor); else the manager asks its own understander.
@@ -134,7 +136,7 @@ class DialogueManager(CallTalk, CheckinTalk):
         elif understanding.intent is NluIntent.NEED_HELP:
             self._help(conv, understanding, now, latency, effects)
         elif conv.checkin is not None and not self._checkin_interrupted(conv, understanding, text, now, effects):
-            self._checkin_step(conv, conv.checkin.on_answer(text, understanding.confidence if constrained else 1.0),
+            self._checkin_step(conv, conv.checkin.on_answer(text, heard_confidence),
                                now, latency, effects)
         elif understanding.intent is NluIntent.STOP:
             self._stop(conv, now, latency, effects)

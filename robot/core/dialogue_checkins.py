@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from robot.core.checkins import CheckinConversation, CheckinResult, CheckinStep, Ending, checkins_due
+from robot.core.checkins import CheckinConversation, CheckinResult, CheckinStep, checkins_due
 from robot.core.conversation import Awaiting, Conversation, ConversationBase
 from robot.core.effects import CheckinAnswered, CheckinFinished, Effects
 from robot.core.nlu import NluIntent, NluResult
@@ -64,10 +64,8 @@ class CheckinTalk(ConversationBase):
         self._finish_checkin(conv, step.result, now, effects)
 
     def _finish_checkin(self, conv: Conversation, result: CheckinResult, now: dt.datetime, effects: Effects) -> None:
-        """Completed, stopped or declined: not asked again before its next scheduled time (the resident's
-        no is respected); interrupted (help, the session ended): still owed."""
         assert conv.checkin is not None
-        if result.ending is not Ending.INTERRUPTED:
+        if result.settled:
             self._checkins_done.setdefault(conv.profile.person_id, {})[conv.checkin.instrument] = now
         effects.add(CheckinFinished(conv.profile.person_id, conv.checkin_id, result, now))
         conv.checkin, conv.checkin_id = None, ""

@@ -21,7 +21,7 @@ from typing import Any
 from carebot_interfaces.msg import Alert, AlertAck, OpenAlerts as OpenAlertsMsg
 from rclpy.node import Node
 
-from robot.console.settings import DEFAULT_CONSOLE_DB, ConsoleSettings, utc_now
+from robot.console.settings import DEFAULT_CONSOLE_DB, DEFAULT_CONSOLE_PORT, ConsoleSettings, utc_now
 from robot.core.alert_desk import Acknowledgement, TrackedAlert
 from robot.nodes.alert_desk import EVENTS_QOS, OPEN_ALERTS_QOS
 from robot.nodes.convert.alerts import ANNOUNCEMENT_KEY, ack_to_msg, open_alerts_from_msg
@@ -45,7 +45,7 @@ class ConsoleNode(Node):
         self._open: list[TrackedAlert] | None = None
         self.host = declare(self, "host", "127.0.0.1", "address to serve on (127.0.0.1: this machine only)",
                             read_only=True)
-        self.port = declare(self, "port", 8080, "TCP port to serve on", 1, 65535, read_only=True)
+        self.port = declare(self, "port", DEFAULT_CONSOLE_PORT, "TCP port to serve on", 1, 65535, read_only=True)
         self.ssl_certfile = declare(self, "ssl_certfile", "", "TLS certificate (PEM path; empty: plain HTTP)",
                                     read_only=True)
         self.ssl_keyfile = declare(self, "ssl_keyfile", "", "TLS private key (PEM path; empty: plain HTTP)",

@@ -39,7 +39,6 @@ from robot.adapters.yaml_profiles import load_phrase_bank
 from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.dialogue import DialogueManager, DialoguePolicy
 from robot.core.nlu import NluIntent, NluResult, Understander
-from robot.core.checkins import Ending
 from robot.core.effects import (CallPlansChanged, CancelCall, CheckinAnswered, CheckinFinished, Effect, LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged,
                                 Speak, StartCall, Understood)
 from robot.adapters.call_plan_store import CallPlanStore
@@ -145,14 +144,13 @@ class DialogueNode(Node):
         self._checkin_log = CheckinLog(declare(self, "checkins_file", str(RUNS_DIR / "checkins_done.json"),
                                                "JSON file of when each resident last did each check-in (path)",
                                                read_only=True))
-        self._checkins_done = self._checkin_log.load()
         self._messages_dir = Path(declare(self, "messages_dir", str(RUNS_DIR / "messages"),
                                           "folder for recorded messages to family (WAV)", read_only=True))
         self._fallback = load_lexical_understanding(profiles_dir / "understanding")
         understander = load_understander(kind, profiles_dir, models_dir, self._fallback)
         self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy,
                                         facts=self._facts.load(), plans=self._plans.load(),
-                                        checkins_done=self._checkins_done)
+                                        checkins_done=self._checkin_log.load())
         self._thinking = self.create_publisher(Bool, "/dialogue/thinking", DEPTH)
         self._understanding = UnderstandingWorker(self, self._manager.understand, self._on_understood,
                                                   lambda busy: self._thinking.publish(Bool(data=busy)))
@@ -242,7 +240,8 @@ class DialogueNode(Node):
 
     def _hand_over(self, person_id: str, msg: LiveSpeech, understanding: NluResult | None) -> None:
         self._apply(self._manager.on_speech(person_id, msg.final, msg.locale, to_datetime(msg.header.stamp),
-                                            self._now(), constrained=msg.constrained, understanding=understanding))
+                                            self._now(), constrained=msg.constrained, understanding=understanding,
+                                            heard_confidence=msg.confidence))
 
     def _on_is_speaking(self, person_id: str, msg: Bool) -> None:
         if not msg.data and self._serves(person_id):
@@ -317,9 +316,8 @@ class DialogueNode(Node):
     def _finish_checkin(self, finished: CheckinFinished) -> None:
         """Published, and (unless interrupted, so still owed) remembered across restarts."""
         self._checkin_results.publish(convert.checkin_result_msg(finished))
-        if finished.result.ending is not Ending.INTERRUPTED:
-            self._checkins_done = self._checkin_log.record(finished.person_id, finished.result.instrument,
-                                                           finished.at, self._checkins_done)
+        if finished.result.settled:
+            self._checkin_log.record(finished.person_id, finished.result.instrument, finished.at)
         self.get_logger().info(f"check-in {finished.checkin_id}: {finished.result.ending.value}, "
                                f"{finished.result.items_answered} item(s) answered")
 

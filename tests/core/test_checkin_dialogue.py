@@ -129,3 +129,11 @@ def test_an_answer_that_mentions_a_feeling_still_counts_as_the_answer() -> None:
     effects = answer(manager, "Often. I feel lonely a lot.", START + 2 * SECOND)   # item 1: lack companionship
     (settled,) = [e.answer for e in effects if isinstance(e, CheckinAnswered)]
     assert (settled.item, settled.value) == (1, 3)
+
+
+def test_words_the_recogniser_barely_heard_are_asked_again_rather_than_scored() -> None:
+    manager = at_the_first_item()
+    effects = manager.on_speech(PERSON, "hardly ever", "en-GB", START + 2 * SECOND, START + 2 * SECOND,
+                                heard_confidence=0.3)
+    assert not [e for e in effects if isinstance(e, CheckinAnswered)]
+    assert [act for act, _ in said(effects)] == ["checkin.ask"]          # the item again, slowly
