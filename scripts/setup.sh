@@ -19,9 +19,24 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v baresip >/dev/null || missing+=(baresip-core)
 command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ] || missing+=(kamailio)
 command -v chromium >/dev/null || missing+=(chromium)   # the staff console's browser tests
+# The simulated Korean residents' voice (simulation/mbrola_voice.py): MBROLA and its Korean diphones, in
+# Debian's contrib and non-free sections (non-commercial licence; used by the simulation and tests only).
+nonfree=()
+command -v mbrola >/dev/null || nonfree+=(mbrola)
+[ -f /usr/share/mbrola/hn1/hn1 ] || nonfree+=(mbrola-hn1)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ ${#nonfree[@]} -gt 0 ]; then
+  . /etc/os-release
+  sources=/etc/apt/sources.list.d/carebot-contrib-non-free.sources
+  if [ "${ID:-}" = debian ] && [ ! -f "$sources" ]; then
+    say "enabling Debian ${VERSION_CODENAME} contrib and non-free for: ${nonfree[*]}"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: contrib non-free\nSigned-By: %s\n' \
+      "$VERSION_CODENAME" /usr/share/keyrings/debian-archive-keyring.gpg | $SUDO tee "$sources" >/dev/null
+  fi
+  missing+=("${nonfree[@]}")
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing system packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -28,6 +28,7 @@ RESIDENT_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3",
 AUDIBLE_DBFS = -50.0          # a sample this loud belongs to the spoken part of a clip
 ACTIVE_RANGE_DB = 40.0        # frames this close to a clip's loudest count towards its speech level
 NOISE_LOOP_SAMPLES = 114_013  # ~7.1 s of noise, looped (a prime, so it never lines up with frames)
+ROOM_TONE_CORNER_HZ = 20.0    # the room tone's spectrum is flat below this
 BABBLE_TALKERS = 3            # babble: this many people talking at once
 BABBLE_GAP_S = 0.3            # between one babbling person's lines
 
@@ -215,6 +216,19 @@ def _to_level(samples: np.ndarray, target_dbfs: float) -> np.ndarray:
     return (samples * 10 ** ((target_dbfs - level_dbfs) / 20)).astype(np.float32)
 
 
+def room_tone(samples: int, seed: int) -> np.ndarray:
+    """Unit-RMS noise with a room's spectrum: power falling as 1/f (pink) above ROOM_TONE_CORNER_HZ.
+
+    A quiet room's noise (ventilation, traffic, the robot's fans) is mostly low-frequency; white noise at
+    the same level puts most of its power where speech has little and sounds to a recogniser like hiss
+    over every consonant.
+    """
+    white = np.random.default_rng(seed).standard_normal(samples)
+    frequencies = np.fft.rfftfreq(samples, 1.0 / SAMPLE_RATE)
+    shaped = np.fft.irfft(np.fft.rfft(white) / np.sqrt(np.maximum(frequencies, ROOM_TONE_CORNER_HZ)), samples)
+    return shaped / np.sqrt(np.mean(shaped ** 2))
+
+
 def _noise_loop(settings: RoomSettings) -> np.ndarray:
-    noise = np.random.default_rng(settings.seed).standard_normal(NOISE_LOOP_SAMPLES)
+    noise = room_tone(NOISE_LOOP_SAMPLES, settings.seed)
     return (noise * 10 ** (settings.noise_floor_dbfs / 20)).astype(np.float32)

