@@ -37,6 +37,9 @@ CLOCK_NODE = "sim_clock"
 CONSOLE_NODE = "console"
 AUDIO_ACTIVE_SPEED = 1.0
 """Audio mode: sim seconds per wall second while anyone speaks, so sound is heard and answered in real time."""
+AUDIO_TICK_HZ = 50.0
+"""Audio mode: /clock ticks per wall second, one per 20 ms audio frame. Every node handles every tick, and
+at the text mode's 200 Hz the clock alone kept both cores busy while the speech nodes worked against it."""
 SPEECH_TIMING_LOGS = {"speech_recognition": "speech_recognition.timing.jsonl",
                       "speech_synthesis": "speech_synthesis.timing.jsonl"}
 
@@ -135,12 +138,12 @@ def simulation_commands(prepared: PreparedRun, speed: float | None, quiet: bool,
     graph = load_graph()
     context = run_context(prepared.run_dir, PROFILES_DIR, prepared.run_dir / "residents", prepared.scenario_file,
                           graph.clock_subscribers(), prepared.console_port)
-    tick_hz = _clock_tick_hz(graph.node(CLOCK_NODE).params_file) if speed or audio else 0.0
+    tick_hz = AUDIO_TICK_HZ if audio else _clock_tick_hz(graph.node(CLOCK_NODE).params_file) if speed else 0.0
     extra: dict[str, dict[str, object]] = {CLOCK_NODE: {}}
     if speed:
         extra[CLOCK_NODE]["idle_step_s"] = speed / tick_hz
     if audio:
-        extra[CLOCK_NODE]["active_step_s"] = AUDIO_ACTIVE_SPEED / tick_hz
+        extra[CLOCK_NODE].update(tick_hz=tick_hz, active_step_s=AUDIO_ACTIVE_SPEED / tick_hz)
         extra.update(audio_params(prepared.run_dir))
     if console_db is not None:
         extra[CONSOLE_NODE] = {"console_db": str(_accounts_file(console_db))}

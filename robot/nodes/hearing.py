@@ -35,6 +35,10 @@ class Speaker:
 class _RobotSpeaking:
     speaking: bool
     now_ns: int
+    channels: frozenset[str] | None = None   # the channels that hear the robot; None = every channel
+
+    def heard_on(self, channel: str) -> bool:
+        return self.speaking and (self.channels is None or channel in self.channels)
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,12 @@ class HearingWorker:
         """Any thread: queue a frame of a known channel."""
         self._inbox.put(frame)
 
-    def robot_speaking(self, speaking: bool, now_ns: int) -> None:
-        self._inbox.put(_RobotSpeaking(speaking, now_ns))
+    def robot_speaking(self, speaking: bool, now_ns: int, channels: frozenset[str] | None = None) -> None:
+        """Any thread: the robot started or stopped talking, heard on `channels` (None: on all of them).
+
+        A channel that hears the robot is muted (barge-in only); the others keep listening.
+        """
+        self._inbox.put(_RobotSpeaking(speaking, now_ns, channels))
 
     def expect(self, channel: str, phrases: tuple[str, ...], until_ns: int) -> None:
         """Any thread: the next utterance on `channel` beginning before `until_ns` (node clock) is decoded
@@ -130,7 +138,8 @@ class HearingWorker:
             if isinstance(item, _RobotSpeaking):
                 self._robot_speaking = item
                 for channel, listener in self._listeners.items():
-                    self._emit(channel, listener.set_robot_speaking(item.speaking, item.now_ns), time.monotonic_ns())
+                    self._emit(channel, listener.set_robot_speaking(item.heard_on(channel), item.now_ns),
+                               time.monotonic_ns())
             elif isinstance(item, _Expecting):
                 if item.channel in self._speakers:
                     self._listener(item.channel).expect(item.phrases, item.until_ns)
@@ -144,7 +153,7 @@ class HearingWorker:
             listener = ChannelListener(self._make_vad(), self._recognisers, self._settings,
                                        lambda ended: self._emit(channel, [ended], time.monotonic_ns()))
             listener.set_speaker(speaker.locale, speaker.phrases, speaker.end_of_speech_s)
-            listener.set_robot_speaking(self._robot_speaking.speaking, self._robot_speaking.now_ns)
+            listener.set_robot_speaking(self._robot_speaking.heard_on(channel), self._robot_speaking.now_ns)
             self._listeners[channel] = listener
         return self._listeners[channel]
 
@@ -161,14 +170,16 @@ class TimingLog:
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
 
-    def heard(self, speaker: Speaker, event: Heard, wall_ns: int, reference: str | None,
+    def heard(self, speaker: Speaker, event: Heard, wall_ns: tuple[int, int], reference: str | None,
               usage: RecogniserUsage) -> None:
+        """`wall_ns`: when the end of speech was detected and when the words were published (monotonic)."""
         if self._path is None:
             return
+        detected_ns, published_ns = wall_ns
         line = {"event": "end_of_speech", "person_id": speaker.person_id, "locale": event.locale,
                 "engine": speaker.engine, "constrained": event.constrained, "text": event.hypothesis.text,
                 "reference": reference, "confidence": round(event.hypothesis.confidence, 3),
-                "detected_wall_ns": wall_ns, "eos_pause_ms": round(speaker.end_of_speech_s * 1000),
+                "detected_wall_ns": detected_ns, "published_wall_ns": published_ns, "eos_pause_ms": round(speaker.end_of_speech_s * 1000),
                 "eos_measured_ms": round(event.eos_pause_s * 1000),
                 "speech_s": round((event.ended_ns - event.started_ns) / 1e9, 3),
                 "asr_cpu_s": round(usage.cpu_s, 4), "asr_audio_s": round(usage.audio_bytes / (SAMPLE_RATE * SAMPLE_WIDTH), 3),

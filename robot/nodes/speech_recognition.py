@@ -5,13 +5,16 @@ and are published when the utterance ends on the node clock. `audio`: sound from
 simulated room, which synthesises each resident's lines in their own voice over a noise floor) goes
 through VAD, end-of-speech detection tuned per resident and a recogniser for the resident's language
 (robot/nodes/hearing.py). In both, input is muted while the robot speaks (/robot_speaking), so the robot
-never answers itself; in audio mode a resident who talks over the robot is announced as a barge-in.
+never answers itself; in audio mode a resident who talks over the robot is announced as a barge-in. The
+simulated room's residents are each in their own place: there only the resident the robot addresses
+(/speech_synthesis/spoken) hears it, and the others are listened to meanwhile.
 When the dialogue asks a resident something it says which answers it expects (/dialogue/expected_answers):
 in audio mode their next utterance is decoded against a context grammar of those answers (robot/core/grammar.py).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from rclpy.publisher import Publisher
 from rclpy.time import Time
 from std_msgs.msg import Bool, String
 
-from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, SimulatedUtterance
+from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, RobotSpeech, SimulatedUtterance
 from robot.core.audio import Voice
 from robot.core.endpointing import EndpointSettings, SpeechEnded, SpeechStarted
 from robot.core.grammar import context_phrases
@@ -63,6 +66,7 @@ class SpeechRecognitionNode(Node):
         self._barge_in_pub = self.create_publisher(String, "~/barge_in", 10)
         self.create_subscription(SimulatedUtterance, "/sim/speech_in", self._on_utterance, RELIABLE_DEPTH)
         self.create_subscription(Bool, "/robot_speaking", self._on_robot_speaking, 10)
+        self.create_subscription(RobotSpeech, "/speech_synthesis/spoken", self._on_robot_spoke, RELIABLE_DEPTH)
         self.create_timer(0.05, self._finish_due_utterances)
 
     def destroy_node(self) -> None:
@@ -75,6 +79,10 @@ class SpeechRecognitionNode(Node):
         self._robot_speaking = msg.data
         if self._audio is not None:
             self._audio.robot_speaking(msg.data)
+
+    def _on_robot_spoke(self, msg: RobotSpeech) -> None:
+        if self._audio is not None:
+            self._audio.robot_addresses(msg.person_id)
 
     def _on_utterance(self, utterance: SimulatedUtterance) -> None:
         if self._audio is not None and self._audio.plays(utterance):
@@ -186,7 +194,17 @@ class AudioHearing:
         return self._exemplars[language]
 
     def robot_speaking(self, speaking: bool) -> None:
+        """A microphone hears the robot whoever it talks to; the simulated room's residents are in their
+        own places, so there the robot is heard by the one it addresses (robot_addresses)."""
+        if speaking and self._source_kind == "simulated":
+            return
         self._worker.robot_speaking(speaking, self._node.get_clock().now().nanoseconds)
+
+    def robot_addresses(self, person_id: str) -> None:
+        """The robot began an utterance to `person_id` (all residents when empty)."""
+        if self._source_kind == "simulated":
+            channels = frozenset({person_id}) if person_id else None
+            self._worker.robot_speaking(True, self._node.get_clock().now().nanoseconds, channels)
 
     def close(self) -> None:
         if self._source is not None:
@@ -277,7 +295,9 @@ class AudioHearing:
         self._node.publish_speech(speaker.person_id, LiveSpeech(
             final=hypothesis.text, confidence=hypothesis.confidence, locale=event.locale,
             constrained=event.constrained), event.ended_ns)
-        self._log.heard(speaker, event, wall_ns, self._reference(speaker.person_id, event.ended_ns), self._usage)
+        published_ns = time.monotonic_ns()
+        self._log.heard(speaker, event, (wall_ns, published_ns), self._reference(speaker.person_id, event.ended_ns),
+                        self._usage)
 
     def _publish_not_understood(self, speaker: Speaker, event: NotUnderstood) -> None:
         if event.reason is Unheard.INTERRUPTED:   # no end of speech was announced for it

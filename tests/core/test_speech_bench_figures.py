@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from robot.measures import percentile
-from simulation.speech_bench import reply_latencies_ms, summarise
+from simulation.speech_bench import reply_latencies_ms, reply_timings_ms, summarise
 
 MS = 1_000_000
 
@@ -30,6 +30,14 @@ def test_latency_runs_to_the_first_sample_of_the_next_reply_to_the_same_person()
     assert reply_latencies_ms(ears, mouth) == [260.0, 150.0]
 
 
+def test_the_latency_is_split_into_recognition_dialogue_and_synthesis() -> None:
+    ears = [heard("a", 1000, "yes", "yes", published_wall_ns=1040 * MS)]
+    assert reply_timings_ms(ears, [spoken("a", 1200, 1260)]) == [
+        {"total": 260.0, "recognition": 40.0, "dialogue": 160.0, "synthesis": 60.0}]
+    figures = summarise(ears, [spoken("a", 1200, 1260)])
+    assert figures["latency_ms_p50_by_stage"] == {"recognition": 40.0, "dialogue": 160.0, "synthesis": 60.0}
+
+
 def test_an_utterance_nobody_answered_within_the_window_has_no_latency() -> None:
     assert reply_latencies_ms([heard("a", 1000, "hello", "hello")], [spoken("a", 9000, 9050)]) == []
 
@@ -48,8 +56,11 @@ def test_summary_has_the_contract_fields_with_wer_per_resident_and_engine() -> N
     assert {"latency_ms_p50", "latency_ms_p95", "eos_pause_ms", "wer", "asr_rtf", "peak_rss_mb"} <= set(figures)
     assert (figures["latency_ms_p50"], figures["latency_ms_p95"]) == (250.0, 300.0)
     assert figures["wer_by_resident"]["a"] == {"engine": "pocketsphinx", "locale": "en-GB", "utterances": 2,
-                                               "wer": pytest.approx(1 / 6, abs=1e-3)}
-    assert figures["wer_by_resident"]["k"]["engine"] == "vosk"
+                                               "wer": pytest.approx(1 / 6, abs=1e-3),
+                                               "cer": pytest.approx(8 / 28, abs=1e-3)}
+    # Korean spacing: two words where one was said is no letter misheard
+    assert figures["wer_by_resident"]["k"] == {"engine": "vosk", "locale": "ko-KR", "utterances": 1,
+                                               "wer": 1.0, "cer": 0.0}
     assert figures["wer"] == pytest.approx(3 / 8, abs=1e-3)
     assert figures["asr_rtf"] == 0.03 and figures["peak_rss_mb"] == 600.0
     assert figures["eos_pause_ms"] == 1080

