@@ -13,7 +13,7 @@ costs more than a false alarm.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
@@ -182,15 +182,20 @@ class DialogueManager(CallTalk, CheckinTalk):
         self._keep_waiting(self._conversation(person_id), now)
 
 
-    def tick(self, now: dt.datetime) -> list[Effect]:
-        """Time passes: planned calls come up, unanswered questions time out, idle sessions end."""
+    def tick(self, now: dt.datetime, still_to_hear: Collection[str] = ()) -> list[Effect]:
+        """Time passes: planned calls come up, unanswered questions time out, idle sessions end.
+
+        `still_to_hear`: residents the robot has yet to finish saying something to. One robot talks to one
+        person at a time, so at a medication round a question can wait its turn; its answer time starts
+        when it has been said (on_spoken), and it cannot run out before.
+        """
         effects = Effects()
         self._bring_up_planned_calls(now, effects)
         for conv in self._conversations.values():
             self._fill_slow_wait(conv, now, effects)
             self._offer_checkin(conv, now, effects)
             pending = conv.pending
-            if pending is not None and now >= pending.deadline:
+            if pending is not None and now >= pending.deadline and conv.profile.person_id not in still_to_hear:
                 conv.pending = None
                 self._time_out(conv, pending, now, effects)
             idle_since = conv.last_activity

@@ -156,7 +156,7 @@ class DialogueNode(Node):
                                                   lambda busy: self._thinking.publish(Bool(data=busy)))
         self._sessions: dict[str, str] = {}
         self._speech_queue: deque[Speak] = deque()
-        self._speaking = False
+        self._saying: Speak | None = None   # what speech synthesis is saying now
         self._calls: dict[str, ClientGoalHandle] = {}
         self._last_deadline: dt.datetime | None = None
         self._expected: dict[str, tuple[NluIntent, ...]] = {}
@@ -265,8 +265,15 @@ class DialogueNode(Node):
     def _tick(self) -> None:
         if self.get_clock().now().nanoseconds == 0:
             return  # simulated time has not started
-        self._apply(self._manager.tick(self._now()))
+        self._apply(self._manager.tick(self._now(), still_to_hear=self._still_to_hear()))
         self._publish_deadline()
+
+    def _still_to_hear(self) -> set[str]:
+        """Residents with something queued for them or being said to them now."""
+        people = {speak.person_id for speak in self._speech_queue}
+        if self._saying is not None:
+            people.add(self._saying.person_id)
+        return people
 
     # ---- effects ------------------------------------------------------------------------------
     def _apply(self, effects: list[Effect]) -> None:
@@ -329,13 +336,12 @@ class DialogueNode(Node):
         self._session_events.publish(convert.session_msg(change))
 
     def _speak_next(self) -> None:
-        if self._speaking or not self._speech_queue:
+        if self._saying is not None or not self._speech_queue:
             return
         if not self._say.server_is_ready():
             self.get_logger().warning("speech synthesis is not ready; holding what to say", throttle_duration_sec=5.0)
             return
-        speak = self._speech_queue.popleft()
-        self._speaking = True
+        speak = self._saying = self._speech_queue.popleft()
         self._turns.publish(convert.robot_turn(speak, self._sessions.get(speak.person_id, ""), self._now()))
         self._say.send_goal_async(convert.say_goal(speak)).add_done_callback(partial(self._on_say_accepted, speak))
 
@@ -348,7 +354,7 @@ class DialogueNode(Node):
         handle.get_result_async().add_done_callback(partial(self._on_say_done, speak))
 
     def _on_say_done(self, speak: Speak, future: Future | None) -> None:
-        self._speaking = False
+        self._saying = None
         if future is not None and future.result().result.outcome == Say.Result.INTERRUPTED:
             self._drop_queued_speech(speak.person_id)
         if self._serves(speak.person_id):

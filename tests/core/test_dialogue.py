@@ -112,6 +112,17 @@ def test_unanswered_reminder_times_out_as_no_answer(manager: DialogueManager) ->
         [("r/x", Answer.NO_ANSWER)]
 
 
+def test_a_reminder_waiting_its_turn_to_be_said_has_its_full_answer_time_once_said(manager: DialogueManager) -> None:
+    """At a round the robot reminds one resident after another: a question still queued cannot time out."""
+    manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
+    assert manager.tick(T0 + dt.timedelta(seconds=40), still_to_hear={PERSON}) == []
+    manager.on_spoken(PERSON, T0 + dt.timedelta(seconds=48))
+    assert manager.tick(T0 + dt.timedelta(seconds=77)) == []
+    effects = manager.tick(T0 + dt.timedelta(seconds=78))
+    assert [(e.reminder_id, e.answer) for e in effects if isinstance(e, ReportReminderAnswer)] == \
+        [("r/x", Answer.NO_ANSWER)]
+
+
 def test_declining_is_reported_and_acknowledged_with_the_snooze_time(manager: DialogueManager) -> None:
     manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
     effects = hear(manager, "No, I don't want them")
