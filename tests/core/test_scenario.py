@@ -78,7 +78,7 @@ def test_care_home_day_covers_the_day_the_project_promises() -> None:
     outcomes = {e.outcome for e in scenario.expectations if isinstance(e, ReminderOutcome)}
     assert {"taken", "declined", "escalated"} <= outcomes
     fall = next(e for e in scenario.expectations if isinstance(e, AlertRaised) and e.after_event)
-    assert fall.category == "help_request" and fall.within_s == 10
+    assert fall.category == "help_request" and fall.within_s == 20
     assert scenario.event(fall.after_event).action is Action.FALL
 
 
