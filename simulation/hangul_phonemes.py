@@ -144,8 +144,9 @@ def word_phonemes(word: str) -> list[str]:
         _join(left, right)
     phonemes: list[str] = []
     for position, syllable in enumerate(spoken):
-        after_voiced = position > 0 and (not spoken[position - 1].coda or spoken[position - 1].coda in SONORANT_CODAS)
-        phonemes.extend(_onset_phonemes(syllable, after_voiced, after_l=position > 0 and spoken[position - 1].coda == "ㄹ"))
+        previous_coda = spoken[position - 1].coda if position else None
+        after_voiced = previous_coda is not None and (not previous_coda or previous_coda in SONORANT_CODAS)
+        phonemes.extend(_onset_phonemes(syllable, after_voiced, after_l=previous_coda == "ㄹ"))
         phonemes.append(_vowel_phoneme(syllable))
         if syllable.coda:
             phonemes.append(CODA_PHONEMES[_said_coda(syllable.coda)])

@@ -251,7 +251,8 @@ class AudioHearing:
         noise_floor = declare(node, "noise_floor_dbfs", -56.0, "simulated room: noise floor level (dBFS)",
                               -90.0, -20.0)
         self._voices = {pid: resident_voice(pid, s.locale) for pid, s in speakers.items()}
-        room = SimulatedMicrophone(resident_synthesiser(), RoomSettings(speech_dbfs=speech, noise_floor_dbfs=noise_floor))
+        room = SimulatedMicrophone(resident_synthesiser(),
+                                   RoomSettings(speech_dbfs=speech, noise_floor_dbfs=noise_floor))
         room.start(self._worker.hear)
         node.create_timer(PUMP_PERIOD_S, lambda: room.pump(node.get_clock().now().nanoseconds))
         return room
