@@ -88,7 +88,7 @@ def test_a_residents_words_are_heard_through_the_room_and_recognised(
     rig.tick()
     speak(rig, "I feel lonely.")
     finals = lambda: [m for m in heard if not m.incremental]  # noqa: E731
-    assert advance_until(rig, lambda: bool(finals()), 8.0)
+    assert advance_until(rig, lambda: bool(finals()), 15.0)
     result = finals()[0]
     assert result.final == "i feel lonely"
     assert (result.person_id, result.locale, result.constrained) == (MARGARET, "en-GB", True)
@@ -104,7 +104,7 @@ def test_a_resident_talking_over_the_robot_is_a_barge_in_and_is_heard(hearing: t
     barge_ins = rig.collect(String, "/speech_recognition/barge_in")
     robot_speaks_to(rig, MARGARET)
     speak(rig, "Help me.")
-    assert advance_until(rig, lambda: bool(barge_ins) and any(m.final for m in heard), 8.0)
+    assert advance_until(rig, lambda: bool(barge_ins) and any(m.final for m in heard), 15.0)
     assert [m.data for m in barge_ins] == [MARGARET]
     assert [m.final for m in heard if not m.incremental] == ["help me"]
 
@@ -125,11 +125,11 @@ def test_the_answer_to_a_question_is_heard_against_the_expected_answers_then_gen
     rig.tick(0.02)
     finals = lambda: [m for m in heard if not m.incremental]  # noqa: E731
     speak(rig, "I feel lonely.")
-    assert advance_until(rig, lambda: len(finals()) == 1, 8.0)
+    assert advance_until(rig, lambda: len(finals()) == 1, 15.0)
     assert finals()[0].final != "i feel lonely" and finals()[0].constrained
     rig.tick(1.0)
     speak(rig, "I feel lonely.")
-    assert advance_until(rig, lambda: len(finals()) == 2, 8.0)
+    assert advance_until(rig, lambda: len(finals()) == 2, 15.0)
     assert finals()[1].final == "i feel lonely"
 
 
