@@ -81,6 +81,7 @@ class Conversation:
     checkin_id: str = ""
     checkin_session: str = ""                        # the session a check-in was last offered in (once each)
     greeted: bool = False
+    speaking: bool = False                            # the resident is talking now (the robot keeps quiet)
     stopped_speaking_at: dt.datetime | None = None   # their words are being recognised since then
     last_words_at: dt.datetime | None = None          # when the last recognised words arrived
     weak_turns: int = 0                               # utterances in a row the robot could not make out

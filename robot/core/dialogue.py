@@ -98,12 +98,18 @@ class DialogueManager(CallTalk, CheckinTalk):
         self._mention_unanswered(conv, now, effects)
         return effects.items
 
+    def on_started_speaking(self, person_id: str, now: dt.datetime) -> None:
+        """The person began to talk: the robot takes no initiative (a check-in) until they have finished."""
+        conv = self._conversation(person_id)
+        conv.speaking, conv.last_activity = True, now
+
     def on_stopped_speaking(self, person_id: str, now: dt.datetime) -> None:
         """The person's utterance ended; their words follow once recognised (a filler covers a slow wait).
 
         Ignored just after their words arrived: the two come on different topics and may cross.
         """
         conv = self._conversation(person_id)
+        conv.speaking, conv.last_activity = False, now
         if conv.last_words_at is None or (now - conv.last_words_at).total_seconds() >= self._policy.filler_after_s:
             conv.stopped_speaking_at = now
 

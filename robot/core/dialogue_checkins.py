@@ -25,7 +25,8 @@ class CheckinTalk(ConversationBase):
         asked, nobody talking for a while) and only to a resident whose consent lets the answers be kept."""
         quiet = conv.last_activity is not None and \
             (now - conv.last_activity).total_seconds() >= self._policy.checkin_after_quiet_s
-        if (not conv.session_id or not quiet or conv.pending is not None or conv.in_call or conv.checkin is not None
+        if (not conv.session_id or not quiet or conv.speaking or conv.pending is not None or conv.in_call
+                or conv.checkin is not None
                 or conv.checkin_session == conv.session_id or conv.profile.consent is Consent.NONE):
             return
         due = checkins_due(conv.profile, self._checkins_done.get(conv.profile.person_id, {}), now)

@@ -244,9 +244,13 @@ class DialogueNode(Node):
                                             heard_confidence=msg.confidence))
 
     def _on_is_speaking(self, person_id: str, msg: Bool) -> None:
-        if not msg.data and self._serves(person_id):
-            self._manager.on_stopped_speaking(person_id, self._now())
-            self._publish_deadline()
+        if not self._serves(person_id):
+            return
+        if msg.data:
+            self._manager.on_started_speaking(person_id, self._now())
+            return
+        self._manager.on_stopped_speaking(person_id, self._now())
+        self._publish_deadline()
 
     def _on_engagement(self, person_id: str, msg: EngagementLevel) -> None:
         if msg.level in (EngagementLevel.ENGAGED, EngagementLevel.DISENGAGED) and self._serves(person_id):

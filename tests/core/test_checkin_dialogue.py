@@ -116,6 +116,17 @@ def test_a_check_in_waits_for_a_pause_in_the_conversation() -> None:
     assert [act for act, _ in said(manager.tick(START))] == ["checkin.open"]
 
 
+def test_a_check_in_is_not_offered_while_the_resident_is_talking() -> None:
+    manager = make_manager()
+    in_session(manager, AFTER)
+    manager.on_started_speaking(PERSON, START - SECOND)
+    assert not said(manager.tick(START + 30 * SECOND))       # a long story: still talking
+    manager.on_stopped_speaking(PERSON, START + 31 * SECOND)
+    answer(manager, "and that was the summer we went to Brighton", START + 32 * SECOND)
+    assert "checkin.open" not in [act for act, _ in said(manager.tick(START + 40 * SECOND))]
+    assert [act for act, _ in said(manager.tick(START + 53 * SECOND))] == ["checkin.open"]
+
+
 def test_loneliness_said_during_a_check_in_is_answered_first_and_the_check_in_stays_owed() -> None:
     manager = at_the_first_item()
     effects = answer(manager, "To be honest, I feel rather lonely today", START + 2 * SECOND)
