@@ -29,7 +29,7 @@ WORD_PAUSE_MS_PER_SLOWNESS = 250.0
 
 VOWELS = frozenset(VOWEL_PHONEMES.values())
 FRICATIVES = frozenset({"s", "s_>", "s\\", "h"})
-PAUSE_MS = {"start": 60, "end": 150}
+LEAD_PAUSE_MS, END_PAUSE_MS = 60, 150
 BASE_HZ, DECLINATION_HZ, ACCENT_RISE_HZ, FINAL_FALL_HZ, FINAL_RISE_HZ = 125.0, 20.0, 25.0, 30.0, 35.0
 
 VARIANT_PITCH = {"m1": 0.9, "m2": 1.0, "m3": 0.85, "m4": 1.05, "m5": 0.95, "m6": 1.1, "m7": 0.8,
@@ -63,12 +63,12 @@ def pho_script(text: str, slowness: float = 1.0, question: bool | None = None) -
         raise ValueError(f"no Korean syllables to say in {text!r}")
     asking = text.rstrip().endswith("?") if question is None else question
     between_words = round(WORD_PAUSE_MS_PER_SLOWNESS * max(slowness - 1.0, 0.0))
-    lines = [f"_ {PAUSE_MS['start']}"]
+    lines = [f"_ {LEAD_PAUSE_MS}"]
     for index, phonemes in enumerate(words):
         if index and between_words:
             lines.append(f"_ {between_words}")
         lines.extend(_word_lines(phonemes, index, len(words), asking, slowness))
-    lines.append(f"_ {PAUSE_MS['end']}")
+    lines.append(f"_ {END_PAUSE_MS}")
     return "\n".join(lines) + "\n"
 
 

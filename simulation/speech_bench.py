@@ -54,11 +54,6 @@ def reply_timings_ms(heard: Sequence[dict[str, Any]], spoken: Sequence[dict[str,
     return timings
 
 
-def reply_latencies_ms(heard: Sequence[dict[str, Any]], spoken: Sequence[dict[str, Any]]) -> list[float]:
-    """For each end of speech, the delay to the first sample of the robot's next utterance to that person."""
-    return [timing["total"] for timing in reply_timings_ms(heard, spoken)]
-
-
 def _stage_medians(timings: Sequence[dict[str, float]]) -> dict[str, float] | None:
     if not timings:
         return None

@@ -170,12 +170,12 @@ class TimingLog:
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
 
-    def heard(self, speaker: Speaker, event: Heard, wall_ns: tuple[int, int], reference: str | None,
+    def heard(self, speaker: Speaker, event: Heard, detected_ns: int, published_ns: int, reference: str | None,
               usage: RecogniserUsage) -> None:
-        """`wall_ns`: when the end of speech was detected and when the words were published (monotonic)."""
+        """`detected_ns`, `published_ns`: when the end of speech was detected and the words were published
+        (CLOCK_MONOTONIC)."""
         if self._path is None:
             return
-        detected_ns, published_ns = wall_ns
         line = {"event": "end_of_speech", "person_id": speaker.person_id, "locale": event.locale,
                 "engine": speaker.engine, "constrained": event.constrained, "text": event.hypothesis.text,
                 "reference": reference, "confidence": round(event.hypothesis.confidence, 3),

@@ -134,6 +134,7 @@ class AudioHearing:
         self._node = node
         self._source_kind = declare(node, "source", "simulated", "audio source: simulated (the simulated room) "
                                     "or microphone (PortAudio)", read_only=True)
+        self._residents_apart = self._source_kind == "simulated"   # each resident on their own channel
         aggressiveness = declare(node, "vad_aggressiveness", 3, "WebRTC VAD mode 0..3 (3 = strictest)", 0, 3)
         energy_gate = declare(node, "energy_gate", True, "count a frame as speech only when it stands out from "
                               "the background (keeps the VAD usable in babble)")
@@ -196,13 +197,13 @@ class AudioHearing:
     def robot_speaking(self, speaking: bool) -> None:
         """A microphone hears the robot whoever it talks to; the simulated room's residents are in their
         own places, so there the robot is heard by the one it addresses (robot_addresses)."""
-        if speaking and self._source_kind == "simulated":
+        if speaking and self._residents_apart:
             return
         self._worker.robot_speaking(speaking, self._node.get_clock().now().nanoseconds)
 
     def robot_addresses(self, person_id: str) -> None:
         """The robot began an utterance to `person_id` (all residents when empty)."""
-        if self._source_kind == "simulated":
+        if self._residents_apart:
             channels = frozenset({person_id}) if person_id else None
             self._worker.robot_speaking(True, self._node.get_clock().now().nanoseconds, channels)
 
@@ -297,7 +298,7 @@ class AudioHearing:
             final=hypothesis.text, confidence=hypothesis.confidence, locale=event.locale,
             constrained=event.constrained), event.ended_ns)
         published_ns = time.monotonic_ns()
-        self._log.heard(speaker, event, (wall_ns, published_ns), self._reference(speaker.person_id, event.ended_ns),
+        self._log.heard(speaker, event, wall_ns, published_ns, self._reference(speaker.person_id, event.ended_ns),
                         self._usage)
 
     def _publish_not_understood(self, speaker: Speaker, event: NotUnderstood) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from robot.measures import percentile
-from simulation.speech_bench import reply_latencies_ms, reply_timings_ms, summarise
+from simulation.speech_bench import reply_timings_ms, summarise
 
 MS = 1_000_000
 
@@ -27,7 +27,7 @@ def spoken(person: str, goal_ms: int, first_sample_ms: int) -> dict:
 def test_latency_runs_to_the_first_sample_of_the_next_reply_to_the_same_person() -> None:
     ears = [heard("a", 1000, "yes", "yes"), heard("b", 1000, "no", "no")]
     mouth = [spoken("b", 1100, 1150), spoken("a", 900, 950), spoken("a", 1200, 1260), spoken("a", 1300, 1400)]
-    assert reply_latencies_ms(ears, mouth) == [260.0, 150.0]
+    assert [timing["total"] for timing in reply_timings_ms(ears, mouth)] == [260.0, 150.0]
 
 
 def test_the_latency_is_split_into_recognition_dialogue_and_synthesis() -> None:
@@ -39,7 +39,7 @@ def test_the_latency_is_split_into_recognition_dialogue_and_synthesis() -> None:
 
 
 def test_an_utterance_nobody_answered_within_the_window_has_no_latency() -> None:
-    assert reply_latencies_ms([heard("a", 1000, "hello", "hello")], [spoken("a", 9000, 9050)]) == []
+    assert reply_timings_ms([heard("a", 1000, "hello", "hello")], [spoken("a", 9000, 9050)]) == []
 
 
 def test_nearest_rank_percentiles() -> None:
