@@ -363,13 +363,13 @@ LANGUAGES: Mapping[str, Language] = {
              "please do", "why not", "certainly", "go on", "ask away"),
         no=("no", "nope", "not now", "not today", "no thanks", "no thank you", "later", "rather not",
             "not really"),
-        stop=("stop", "i dont want to", "no more", "enough now", "thats enough", "leave me alone", "never mind",
-              "can we stop", "lets stop", "not now", "no more questions", "i want to stop"),
-        unsure=("dont know", "not sure", "no idea", "maybe", "i suppose", "i guess", "perhaps", "cant remember",
-                "dont remember", "pardon"),
-        fillers=("i", "id", "would", "say", "number", "um", "er", "erm", "uh", "maybe", "probably", "its", "it",
-                 "is", "the", "option", "about", "oh", "well", "hmm", "lets", "go", "for", "put", "me", "down",
-                 "think", "answer", "that", "ill"),
+        stop=("stop", "i don't want to", "no more", "enough now", "that's enough", "leave me alone", "never mind",
+              "can we stop", "let's stop", "not now", "no more questions", "i want to stop"),
+        unsure=("don't know", "not sure", "no idea", "maybe", "i suppose", "i guess", "perhaps", "can't remember",
+                "don't remember", "pardon"),
+        fillers=("i", "i'd", "would", "say", "number", "um", "er", "erm", "uh", "maybe", "probably", "it's", "it",
+                 "is", "the", "option", "about", "oh", "well", "hmm", "let's", "go", "for", "put", "me", "down",
+                 "think", "answer", "that", "i'll"),
         numbers={0: ("zero", "nought", "0"), 1: ("one", "1"), 2: ("two", "2"), 3: ("three", "3"),
                  4: ("four", "4"), 5: ("five", "5")}),
     "es": Language(
@@ -729,6 +729,18 @@ class CheckinConversation:
         understood = understand_answer(text, self.instrument, self._locale)
         return understood.stop or understood.value is not None
 
+    def expected_phrases(self) -> tuple[str, ...]:
+        """What the resident will likely say to what was just asked, for recognisers that decode a grammar:
+        yes, no and stop to the permission question; to an item its options as read and as people say them,
+        the option numbers, unsure answers and stop. Written as people spell them (not normalised)."""
+        lang = self._lang
+        if self._item < 0:
+            return _unique((*lang.yes, *lang.no, *lang.stop))
+        options = self._wording.options
+        said = (words for option in options for words in (option.label, *option.said, *option.weak))
+        numbers = (word for option in options for word in lang.numbers[option.value] if not word.isdigit())
+        return _unique((*said, *numbers, *lang.unsure, *self._wording.unclear, *lang.stop))
+
     def on_silence(self) -> CheckinStep:
         """No answer within the dialogue's answer timeout: counts as an unclear answer."""
         if self.done:
@@ -784,6 +796,10 @@ class CheckinConversation:
                                                                  label=option.label))
                     for option in self._wording.options]
         return _sentences(self._lang.again, question, self._lang.numbers_hint, *numbered)
+
+
+def _unique(phrases: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(phrases))
 
 
 def _sentences(*parts: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from robot.core.alerts import AlertCategory, Severity
@@ -55,8 +55,16 @@ EXPECTED_ANSWERS = {
     Awaiting.AFTER_NO_ANSWER: (NluIntent.YES, NluIntent.NO),
 }
 """Answers a recogniser may listen for first (a context grammar); CONTACT_CHOICE: names and MESSAGE: free
-words, so none."""
+words, so none. CHECKIN: the questionnaire's own answers (LikelyAnswers.phrases)."""
 CONFIRM_ACTS = {Answer.TAKEN: "confirm.med_taken", Answer.DECLINED: "confirm.med_declined"}
+
+
+@dataclass(frozen=True)
+class LikelyAnswers:
+    """What a resident will likely say to the open question: intents, and answers no intent covers."""
+
+    intents: tuple[NluIntent, ...] = ()
+    phrases: tuple[str, ...] = ()     # as people say them: a questionnaire's options, its unsure and stop answers
 
 
 def reminder_answer(understanding: NluResult) -> Answer | None:
@@ -251,10 +259,15 @@ class DialogueManager(CallTalk, CheckinTalk):
     def locale_of(self, person_id: str) -> str:
         return self._conversation(person_id).profile.locale
 
-    def expected_answers(self, person_id: str) -> tuple[NluIntent, ...]:
+    def expected_answers(self, person_id: str) -> LikelyAnswers:
         """What the resident will likely say to the open question (none open: nothing in particular)."""
-        pending = self._conversation(person_id).pending
-        return EXPECTED_ANSWERS.get(pending.awaiting, ()) if pending is not None else ()
+        conv = self._conversation(person_id)
+        pending = conv.pending
+        if pending is None:
+            return LikelyAnswers()
+        if pending.awaiting is Awaiting.CHECKIN and conv.checkin is not None:
+            return LikelyAnswers(phrases=conv.checkin.expected_phrases())
+        return LikelyAnswers(EXPECTED_ANSWERS.get(pending.awaiting, ()))
 
     def _fill_slow_wait(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
         """A short filler ("Let me see...") when recognising the person's words takes longer than usual."""

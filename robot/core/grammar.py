@@ -14,8 +14,9 @@ Sentences are normalised the way recognisers write text: lower case, no punctuat
 "can't" is one dictionary word).
 
 A context grammar is the small grammar for the answer to one question (`context_phrases`): the exemplar
-sentences of the answers the dialogue expects plus every help and stop sentence, so a resident who asks for
-help instead of answering is still heard. Fewer sentences leave the decoder fewer wrong ones to choose.
+sentences of the answers the dialogue expects, the answers no intent covers (a questionnaire's options), plus
+every help and stop sentence, so a resident who asks for help instead of answering is still heard. Fewer
+sentences leave the decoder fewer wrong ones to choose.
 """
 
 from __future__ import annotations
@@ -47,23 +48,30 @@ def normalise_phrase(text: str) -> str:
 
 def command_phrases(lexicon: LanguageLexicon, contacts: Iterable[Contact] = ()) -> tuple[str, ...]:
     """Every intent phrase, then every call request naming one of `contacts`; no duplicates, stable order."""
-    sentences = [*_intent_phrases(lexicon), *_call_requests(lexicon, tuple(contacts))]
-    return tuple(dict.fromkeys(s for s in map(normalise_phrase, sentences) if s))
+    return normalised_phrases([*_intent_phrases(lexicon), *_call_requests(lexicon, tuple(contacts))])
 
 
-def context_phrases(expected: Iterable[str], exemplars: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
-    """The sentences of the `expected` intents, then of ALWAYS_HEARD; normalised, no duplicates.
+def context_phrases(expected: Iterable[str], exemplars: Mapping[str, Sequence[str]],
+                    answers: Iterable[str] = ()) -> tuple[str, ...]:
+    """The sentences of the `expected` intents, then `answers`, then those of ALWAYS_HEARD; normalised, no
+    duplicates.
 
     `exemplars`: intent label -> sentences (profiles/exemplars/<lang>.yaml). Raises ValueError naming an
     expected intent the exemplars do not have (a typo in the dialogue would otherwise silently hear nothing).
     """
+    expected = tuple(expected)
     labels = tuple(dict.fromkeys((*expected, *ALWAYS_HEARD)))
     unknown = [label for label in labels if label not in exemplars]
     if unknown:
         raise ValueError(f"context grammar: no exemplars for intent(s) {', '.join(unknown)}; expected labels of "
                          f"{', '.join(sorted(exemplars))}")
-    sentences = (normalise_phrase(sentence) for label in labels for sentence in exemplars[label])
-    return tuple(dict.fromkeys(s for s in sentences if s))
+    return normalised_phrases([*(sentence for label in expected for sentence in exemplars[label]), *answers,
+                               *(sentence for label in ALWAYS_HEARD for sentence in exemplars[label])])
+
+
+def normalised_phrases(sentences: Iterable[str]) -> tuple[str, ...]:
+    """`sentences` as recognisers write them (normalise_phrase), empty ones left out, no duplicates."""
+    return tuple(dict.fromkeys(s for s in map(normalise_phrase, sentences) if s))
 
 
 def _intent_phrases(lexicon: LanguageLexicon) -> Iterator[str]:

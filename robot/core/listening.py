@@ -7,8 +7,10 @@ only watches for a barge-in: speech that stays clearly louder than the robot's o
 the interrupting words are decoded as an ordinary utterance.
 
 After a question the listener can be told what answers to expect (`expect`): the next utterance that
-begins before the expectation runs out is decoded against that context grammar instead of the speaker's
-general phrases; its final result (words or none) uses the expectation up.
+begins before the expectation runs out is decoded against those answers, alone (a context grammar) or added
+to the speaker's general phrases; its final result (words or none) uses the expectation up. An expectation
+runs out a given time after the robot last stopped speaking on the channel: a question may wait its turn
+behind other speech, and is answered after it has been said.
 """
 
 from __future__ import annotations
@@ -96,13 +98,18 @@ class _Utterance:
     locale: str
     recogniser: Recogniser | None
     failure: tuple[Unheard, str] = (Unheard.EMPTY, "")
-    in_context: bool = False
+    expected: bool = False        # decoded against an expectation, which it uses up
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Expectation:
-    phrases: tuple[str, ...]      # the context grammar
-    until_ns: int                 # utterances beginning at or after this get the general phrases again
+    phrases: tuple[str, ...]
+    context: bool                 # the phrases alone (a context grammar), else added to the general ones
+    valid_for_ns: int
+    until_ns: int | None          # utterances beginning from then get the general phrases; None: robot speaking
+
+    def grammar(self, general: tuple[str, ...]) -> tuple[str, ...]:
+        return self.phrases if self.context else tuple(dict.fromkeys((*general, *self.phrases)))
 
 
 class ChannelListener:
@@ -135,15 +142,19 @@ class ChannelListener:
         if end_of_speech_s is not None:
             self._endpointer.set_end_of_speech(end_of_speech_s)
 
-    def expect(self, phrases: tuple[str, ...], until_ns: int) -> None:
-        """Decode the next utterance beginning before `until_ns` (stream time) against `phrases` only;
-        no phrases: back to the general ones at once."""
-        self._expectation = _Expectation(tuple(phrases), until_ns) if phrases else None
+    def expect(self, phrases: tuple[str, ...], valid_for_ns: int, now_ns: int, context: bool = True) -> None:
+        """Decode the next utterance beginning within `valid_for_ns` of the robot's last words on this channel
+        (stream time; `now_ns` if it is quiet now) against `phrases`: alone (`context`), else added to the
+        general ones. No phrases: back to the general ones at once."""
+        until_ns = None if self._robot_speaking else now_ns + valid_for_ns
+        self._expectation = _Expectation(tuple(phrases), context, valid_for_ns, until_ns) if phrases else None
 
     def set_robot_speaking(self, speaking: bool, now_ns: int) -> list[ListenerEvent]:
         """The robot started or stopped talking; an utterance in progress when it starts is abandoned."""
         if speaking == self._robot_speaking:
             return []
+        if self._expectation is not None:
+            self._expectation.until_ns = None if speaking else now_ns + self._expectation.valid_for_ns
         self._robot_speaking, self._barged_in = speaking, False
         if not speaking:
             return []
@@ -205,21 +216,24 @@ class ChannelListener:
     def _new_utterance(self, start_ns: int) -> _Utterance:
         if not self._locale:
             return _Utterance(start_ns, "", None, (Unheard.NO_SPEAKER, "no speaker set for this channel"))
-        context = self._context_for(start_ns)
+        expectation = self._expectation_for(start_ns)
         try:
-            if context:   # the keyword only when needed: general-grammar factories need not know about contexts
-                recogniser = self._factory.create(self._locale, context, context=True)
+            if expectation is not None and expectation.context:
+                # the keyword only when needed: general-grammar factories need not know about contexts
+                recogniser = self._factory.create(self._locale, expectation.phrases, context=True)
             else:
-                recogniser = self._factory.create(self._locale, self._phrases)
-            return _Utterance(start_ns, self._locale, recogniser, in_context=bool(context))
+                phrases = expectation.grammar(self._phrases) if expectation is not None else self._phrases
+                recogniser = self._factory.create(self._locale, phrases)
+            return _Utterance(start_ns, self._locale, recogniser, expected=expectation is not None)
         except NoSpeechModel as missing:
             return _Utterance(start_ns, self._locale, None, (Unheard.NO_MODEL, str(missing)))
 
-    def _context_for(self, start_ns: int) -> tuple[str, ...]:
-        """The expected answers' phrases if an expectation covers an utterance beginning at `start_ns`."""
-        if self._expectation is not None and start_ns >= self._expectation.until_ns:
-            self._expectation = None
-        return self._expectation.phrases if self._expectation is not None else ()
+    def _expectation_for(self, start_ns: int) -> _Expectation | None:
+        """The expectation that covers an utterance beginning at `start_ns`, if any."""
+        expectation = self._expectation
+        if expectation is not None and expectation.until_ns is not None and start_ns >= expectation.until_ns:
+            self._expectation = expectation = None
+        return expectation
 
     def _accept(self, frame: AudioFrame) -> list[ListenerEvent]:
         assert self._utterance is not None
@@ -235,7 +249,7 @@ class ChannelListener:
         if self._on_speech_ended is not None:
             self._on_speech_ended(ended)
         final = recogniser.finish() if recogniser is not None else None
-        if utterance.in_context:   # one answer per question: the next utterance is heard in general again
+        if utterance.expected:   # one answer per question: the next utterance is heard in general again
             self._expectation = None
         if recogniser is None or final is None or not final.text.strip():
             reason, detail = utterance.failure

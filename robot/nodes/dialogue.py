@@ -37,8 +37,8 @@ from carebot_interfaces.msg import (Alert, CheckinAnswer, CheckinResult, Deadlin
                                     LiveSpeech, Reminder, ReminderResponse, SessionEvent)
 from robot.adapters.yaml_profiles import load_phrase_bank
 from robot.adapters.yaml_understanding import load_lexical_understanding
-from robot.core.dialogue import DialogueManager, DialoguePolicy
-from robot.core.nlu import NluIntent, NluResult, Understander
+from robot.core.dialogue import DialogueManager, DialoguePolicy, LikelyAnswers
+from robot.core.nlu import NluResult, Understander
 from robot.core.effects import (CallPlansChanged, CancelCall, CheckinAnswered, CheckinFinished, Effect, LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged,
                                 Speak, StartCall, Understood)
 from robot.adapters.call_plan_store import CallPlanStore
@@ -159,7 +159,7 @@ class DialogueNode(Node):
         self._saying: Speak | None = None   # what speech synthesis is saying now
         self._calls: dict[str, ClientGoalHandle] = {}
         self._last_deadline: dt.datetime | None = None
-        self._expected: dict[str, tuple[NluIntent, ...]] = {}
+        self._expected: dict[str, LikelyAnswers] = {}
 
         self._intents = self.create_publisher(Intent, "/intents", DEPTH)
         self._responses = self.create_publisher(ReminderResponse, "/medication/responses", DEPTH)
@@ -309,17 +309,18 @@ class DialogueNode(Node):
                 self._calls[effect.person_id].cancel_goal_async()
         self._speak_next()
         self._publish_deadline()
-        self._publish_expected_answers()
+        self._publish_expected_answers({effect.person_id for effect in effects if isinstance(effect, Speak)})
 
-    def _publish_expected_answers(self) -> None:
-        """Tell recognisers what each resident is likely to say next, whenever that changes."""
+    def _publish_expected_answers(self, spoken_to: set[str]) -> None:
+        """Tell recognisers what each resident is likely to say next: after anything said to them (each
+        question is answered once: the same answers asked again are expected again) and whenever it changes."""
         for person_id in self._manager.residents():
             expected = self._manager.expected_answers(person_id)
-            if expected == self._expected.get(person_id, ()):
+            if person_id not in spoken_to and expected == self._expected.get(person_id, LikelyAnswers()):
                 continue
             self._expected[person_id] = expected
             msg = ExpectedAnswers(person_id=person_id, locale=self._manager.locale_of(person_id),
-                                  intents=[intent.value for intent in expected],
+                                  intents=[intent.value for intent in expected.intents], phrases=list(expected.phrases),
                                   valid_for_s=float(self._manager.policy.answer_timeout_s))
             msg.header.stamp = self.get_clock().now().to_msg()
             self._expected_answers.publish(msg)

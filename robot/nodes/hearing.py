@@ -45,7 +45,9 @@ class _RobotSpeaking:
 class _Expecting:
     channel: str
     phrases: tuple[str, ...]
-    until_ns: int
+    valid_for_ns: int
+    now_ns: int
+    context: bool
 
 
 class RecogniserUsage:
@@ -124,10 +126,12 @@ class HearingWorker:
         """
         self._inbox.put(_RobotSpeaking(speaking, now_ns, channels))
 
-    def expect(self, channel: str, phrases: tuple[str, ...], until_ns: int) -> None:
-        """Any thread: the next utterance on `channel` beginning before `until_ns` (node clock) is decoded
-        against `phrases` (a context grammar); no phrases: the general grammar again."""
-        self._inbox.put(_Expecting(channel, tuple(phrases), until_ns))
+    def expect(self, channel: str, phrases: tuple[str, ...], valid_for_ns: int, now_ns: int,
+               context: bool) -> None:
+        """Any thread: the next utterance on `channel` beginning within `valid_for_ns` of the robot's last words
+        there (node clock) is decoded against `phrases`, alone (`context`) or added to the speaker's general
+        phrases; no phrases: the general grammar again (ChannelListener.expect)."""
+        self._inbox.put(_Expecting(channel, tuple(phrases), valid_for_ns, now_ns, context))
 
     def close(self) -> None:
         self._inbox.put(None)
@@ -142,7 +146,7 @@ class HearingWorker:
                                time.monotonic_ns())
             elif isinstance(item, _Expecting):
                 if item.channel in self._speakers:
-                    self._listener(item.channel).expect(item.phrases, item.until_ns)
+                    self._listener(item.channel).expect(item.phrases, item.valid_for_ns, item.now_ns, item.context)
             elif item.channel in self._speakers:
                 started = time.monotonic_ns()
                 self._emit(item.channel, self._listener(item.channel).feed(item), started)

@@ -9,7 +9,9 @@ never answers itself; in audio mode a resident who talks over the robot is annou
 simulated room's residents are each in their own place: there only the resident the robot addresses
 (/speech_synthesis/spoken) hears it, and the others are listened to meanwhile.
 When the dialogue asks a resident something it says which answers it expects (/dialogue/expected_answers):
-in audio mode their next utterance is decoded against a context grammar of those answers (robot/core/grammar.py).
+in audio mode their next utterance is decoded with the answers no intent covers (a questionnaire's options)
+added to the resident's grammar, or, with `context_grammar`, against a grammar of the expected answers alone
+(robot/core/grammar.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from std_msgs.msg import Bool, String
 from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, RobotSpeech, SimulatedUtterance
 from robot.core.audio import Voice
 from robot.core.endpointing import EndpointSettings, SpeechEnded, SpeechStarted
-from robot.core.grammar import context_phrases
+from robot.core.grammar import context_phrases, normalised_phrases
 from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings, NotUnderstood, Partial, Unheard
 from robot.core.profile import Home
 from robot.nodes.common import load_home_from_parameters
@@ -141,8 +143,8 @@ class AudioHearing:
         self._log = TimingLog(declare(node, "timing_log", "", "JSON-lines file for `carebot bench speech`; "
                                       "empty = off", read_only=True))
         self._use_context = declare(node, "context_grammar", False, "decode the answer to a question against the "
-                                    "answers the dialogue expects (/dialogue/expected_answers); experimental",
-                                    read_only=True)
+                                    "answers the dialogue expects alone (/dialogue/expected_answers), not the "
+                                    "resident's grammar with them; experimental", read_only=True)
         self._exemplars: dict[str, dict[str, tuple[str, ...]]] = {}   # language -> intent -> sentences
         self._choice = RecogniserChoice()
         self._usage = RecogniserUsage()
@@ -167,20 +169,21 @@ class AudioHearing:
         return True
 
     def expect(self, expected: ExpectedAnswers) -> None:
-        """The dialogue asked a resident something: hear their answer against the answers it expects."""
+        """The dialogue asked a resident something: hear their answer with (or, with `context_grammar`,
+        against) the answers it expects."""
         speaker = self._speakers.get(expected.person_id)
-        if speaker is None or not self._use_context:
+        if speaker is None:
             return
-        try:
-            phrases = context_phrases(expected.intents, self._exemplars_for(speaker)) if expected.intents else ()
-        except (OSError, ValueError) as error:   # a bad message or exemplar file must not stop the hearing
-            self._node.get_logger().error(f"{speaker.person_id}: no context grammar, general one kept: {error}")
-            return
-        asked = Time.from_msg(expected.header.stamp)
-        if asked.nanoseconds == 0:
-            asked = self._node.get_clock().now()
-        until = asked + Duration(nanoseconds=int(max(expected.valid_for_s, 0.0) * 1e9))
-        self._worker.expect(speaker.person_id, phrases, until.nanoseconds)
+        phrases, context = normalised_phrases(expected.phrases), False
+        if self._use_context and (expected.intents or phrases):
+            try:
+                phrases = context_phrases(expected.intents, self._exemplars_for(speaker), phrases)
+                context = True
+            except (OSError, ValueError) as error:   # a bad message or exemplar file must not stop the hearing
+                self._node.get_logger().error(f"{speaker.person_id}: no context grammar, general one kept: {error}")
+        valid_for_ns = int(max(expected.valid_for_s, 0.0) * 1e9)
+        self._worker.expect(speaker.person_id, phrases, valid_for_ns, self._node.get_clock().now().nanoseconds,
+                            context)
 
     def _exemplars_for(self, speaker: Speaker) -> dict[str, tuple[str, ...]]:
         """The exemplar sentences of the speaker's language by intent label, read once per language."""

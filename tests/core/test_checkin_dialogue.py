@@ -6,7 +6,7 @@ import datetime as dt
 
 from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.checkins import Ending
-from robot.core.dialogue import DialogueManager, DialoguePolicy
+from robot.core.dialogue import DialogueManager, DialoguePolicy, LikelyAnswers
 from robot.core.effects import CheckinAnswered, CheckinFinished, RaiseAlert, Speak
 from robot.core.profile import CheckinSchedule, Consent, Home
 from robot.paths import PROFILES_DIR
@@ -69,6 +69,20 @@ def test_a_due_check_in_is_asked_item_by_item_and_scored() -> None:
     manager.on_engagement(PERSON, False, AFTER + 60 * SECOND)
     in_session(manager, AFTER + 120 * SECOND)
     assert not [a for a, _ in said(manager.tick(AFTER + 150 * SECOND)) if a.startswith("checkin")]
+
+
+def test_recognisers_are_told_the_questionnaires_own_answers_while_it_is_asked() -> None:
+    """A grammar recogniser must be able to hear "some of the time": the options are no intent's phrases."""
+    manager = make_manager()
+    in_session(manager, AFTER)
+    assert manager.expected_answers(PERSON) == LikelyAnswers()
+    manager.tick(START)
+    permission = manager.expected_answers(PERSON)
+    assert {"yes", "no", "stop"} <= set(permission.phrases) and permission.intents == ()
+    answer(manager, "yes", START + SECOND)
+    item = manager.expected_answers(PERSON).phrases
+    assert {"hardly ever", "some of the time", "often", "sometimes", "two", "don't know", "stop"} <= set(item)
+    assert "yes" not in item and not any(word.isdigit() for word in item)
 
 
 def test_an_unclear_answer_is_asked_again_slowly_then_left_unanswered() -> None:

@@ -60,6 +60,12 @@ def test_a_context_grammar_holds_the_expected_answers_and_always_help_and_stop()
     assert context_phrases(["yes"], exemplars) == ("yes please", "aye", "help me", "stop")
 
 
+def test_a_context_grammar_holds_answers_no_intent_covers_before_help_and_stop() -> None:
+    exemplars = {"need_help": ("Help me!",), "stop": ("stop",)}
+    assert context_phrases([], exemplars, ["Most of the time.", "Don't know"]) == (
+        "most of the time", "don't know", "help me", "stop")
+
+
 def test_a_context_grammar_for_an_intent_without_exemplars_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="med_taken"):
         context_phrases(["med_taken"], {"need_help": ("help me",), "stop": ("stop",)})

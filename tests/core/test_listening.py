@@ -217,7 +217,7 @@ ONE_UTTERANCE = ((1.0, NOISE_DB), (1.0, VOICE_DB), (1.5, NOISE_DB))
 def test_the_answer_to_a_question_is_decoded_against_the_expected_answers_then_the_general_grammar() -> None:
     factory = ScriptedFactory(text="yes")
     ears = listener(factory)
-    ears.expect(ANSWERS, until_ns=60 * S)
+    ears.expect(ANSWERS, valid_for_ns=60 * S, now_ns=0)
     stream = Stream(ears)
     assert kinds(stream.play(*ONE_UTTERANCE))[-1] == "Heard"
     stream.play(*ONE_UTTERANCE)
@@ -228,15 +228,38 @@ def test_the_answer_to_a_question_is_decoded_against_the_expected_answers_then_t
 def test_an_expectation_runs_out_on_the_stream_clock() -> None:
     factory = ScriptedFactory()
     ears = listener(factory)
-    ears.expect(ANSWERS, until_ns=1 * S)   # the speech below begins at 1 s: too late
+    ears.expect(ANSWERS, valid_for_ns=1 * S, now_ns=0)   # the speech below begins at 1 s: too late
     Stream(ears).play(*ONE_UTTERANCE)
     assert [phrases for _, phrases, _ in factory.made] == [GENERAL] and factory.contexts == [False]
+
+
+def test_an_expectation_runs_from_when_the_robot_stopped_speaking() -> None:
+    """A question can wait its turn behind other speech: its answers are expected once it has been said."""
+    factory = ScriptedFactory()
+    ears = listener(factory)
+    ears.expect(ANSWERS, valid_for_ns=1 * S, now_ns=0)       # asked at 0 s, quiet: would run out at 1 s...
+    ears.set_robot_speaking(True, 0)                           # ...but said from 0 s...
+    ears.set_robot_speaking(False, S // 2)                     # ...to 0.5 s: expected until 1.5 s
+    Stream(ears).play(*ONE_UTTERANCE)
+    assert factory.contexts == [True]
+
+
+def test_answers_can_be_added_to_the_general_grammar_instead_of_replacing_it() -> None:
+    """A questionnaire's options: heard along with everything the resident may say instead of answering."""
+    factory = ScriptedFactory(text="most of the time")
+    ears = listener(factory)
+    ears.expect(("most of the time", "call my daughter"), valid_for_ns=60 * S, now_ns=0, context=False)
+    stream = Stream(ears)
+    stream.play(*ONE_UTTERANCE)
+    stream.play(*ONE_UTTERANCE)
+    assert [phrases for _, phrases, _ in factory.made] == [(*GENERAL, "most of the time"), GENERAL]
+    assert factory.contexts == [False, False]
 
 
 def test_an_answer_heard_as_none_of_the_expected_ones_uses_the_expectation_up_too() -> None:
     factory = ScriptedFactory(text="")
     ears = listener(factory)
-    ears.expect(ANSWERS, until_ns=60 * S)
+    ears.expect(ANSWERS, valid_for_ns=60 * S, now_ns=0)
     stream = Stream(ears)
     assert kinds(stream.play(*ONE_UTTERANCE))[-1] == "NotUnderstood"
     stream.play(*ONE_UTTERANCE)
@@ -246,7 +269,7 @@ def test_an_answer_heard_as_none_of_the_expected_ones_uses_the_expectation_up_to
 def test_an_empty_expectation_returns_to_the_general_grammar_at_once() -> None:
     factory = ScriptedFactory()
     ears = listener(factory)
-    ears.expect(ANSWERS, until_ns=60 * S)
-    ears.expect((), until_ns=60 * S)
+    ears.expect(ANSWERS, valid_for_ns=60 * S, now_ns=0)
+    ears.expect((), valid_for_ns=60 * S, now_ns=0)
     Stream(ears).play(*ONE_UTTERANCE)
     assert factory.contexts == [False]

