@@ -9,14 +9,6 @@ starts from a fixed guess; a fresh decoder fed the stream live misrecognised 12 
 decoding the whole utterance with its own mean (`full_utt`) got 90/90 over six voices. At RTF ~0.013
 that costs ~35 ms for a 2.5 s utterance, after the end of speech. So `accept()` only buffers.
 
-Why the beams are wide: pocketsphinx's default beams (1e-48 state, 7e-29 word) are tuned for language-model
-search; over a grammar of ~100 sentences they prune the right long sentence early, and silence then
-swallows seconds of speech ("Help! I've fallen and I can't get up!" came out as "hang up" or "feel alone").
-Measured on 34 lines x 12 espeak-ng voices x 2 paces over room tone, against the English command grammar:
-exact sentences 280/408 -> 315/408, calls for help heard as help 136/216 -> 185/216, other lines heard as
-help 70/576 -> 43/576, RTF 0.019 -> 0.034. Wider still gets no better per cost: the word beam at 1e-100
-made decoding ~10x slower.
-
 Words missing from the dictionary: a sentence holding one is left out of the grammar and the word is
 logged once. A pronunciation guessed from spelling would let a misheard name ring the wrong person;
 leaving it out keeps "call my daughter" working while the log tells staff which name to add.
@@ -39,7 +31,6 @@ from robot.core.audio import SAMPLE_RATE, Hypothesis
 LOG = logging.getLogger(__name__)
 BUNDLED_MODEL_DIR = Path(pocketsphinx.get_model_path()) / "en-us"
 DITHER_SEED = 1   # +-1 LSB of noise guards against exact-zero digital silence (FACTS), the same for each utterance
-SEARCH_BEAMS = {"beam": 1e-100, "pbeam": 1e-100, "wbeam": 1e-80}   # state, phone and word beams (module doc)
 
 
 class PocketsphinxEngine:
@@ -109,7 +100,7 @@ class PocketsphinxEngine:
                                         f"model folder and cmudict-en-us.dict in {self._model_dir})")
         # cmn=batch: pooled decoders must not carry one utterance's cepstral mean into the next
         decoder = Decoder(hmm=str(hmm), dict=str(dictionary), lm=None, samprate=SAMPLE_RATE, loglevel="FATAL",
-                          cmn="batch", **SEARCH_BEAMS)
+                          cmn="batch")
         self._searches[id(decoder)] = set()
         return decoder
 
