@@ -6,6 +6,7 @@
     carebot profiles validate [PATH...]
     carebot profiles show ID [--profiles-dir DIR]
     carebot bench speech [SCENARIO] [--json] [--run-dir DIR]
+    carebot bench grammar [--json]
     carebot bench nlu [--json] [--testset TSV] [--profiles-dir DIR] [--models-dir DIR]
     carebot nlu [--lang CODE] [--profiles-dir DIR] [--models-dir DIR]   (stdin lines -> JSON lines)
     carebot models list|install PATH_OR_URL [--language LANG] [--sha256 HEX]|remove NAME [--models-dir DIR]
@@ -82,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     speech.add_argument("--json", action="store_true", help="print one JSON object (else one figure per line)")
     speech.add_argument("--run-dir", type=Path, metavar="DIR", help="run folder (default: runs/<scenario>-bench-speech-<time>)")
     speech.set_defaults(command=_bench_speech)
+    grammar = bench_commands.add_parser("grammar", help="the English grammar recogniser on synthesised residents: "
+                                        "commands, calls for help, false alarms, WHO-5 answers, RTF")
+    grammar.add_argument("--json", action="store_true", help="print one JSON object (else one figure per line)")
+    grammar.set_defaults(command=_bench_grammar)
     add_bench_nlu_parser(bench_commands)
     add_bench_meds_parser(bench_commands)
     add_bench_research_parser(bench_commands)
@@ -162,11 +167,22 @@ def _bench_speech(arguments: argparse.Namespace) -> int:
     if scenario is None:
         return EXIT_BAD_INPUT
     code, figures = speech_bench.run_benchmark(scenario, arguments.run_dir)
-    if arguments.json:
+    _print_figures(figures, arguments.json)
+    return 0 if code == runner.EXIT_PASSED else 1
+
+
+def _bench_grammar(arguments: argparse.Namespace) -> int:
+    from simulation import grammar_bench
+
+    _print_figures(grammar_bench.run_benchmark(), arguments.json)
+    return 0
+
+
+def _print_figures(figures: dict[str, object], as_json: bool) -> None:
+    if as_json:
         print(json.dumps(figures, ensure_ascii=False))
     else:
         print("\n".join(f"{name}: {value}" for name, value in figures.items()))
-    return 0 if code == runner.EXIT_PASSED else 1
 
 
 def _node(arguments: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from robot.adapters.pcm import array_to_pcm, pcm_to_array, resample
 from robot.adapters.pyttsx3_synthesiser import MAX_RATE_WPM, MIN_RATE_WPM
-from robot.core.audio import FRAME_MS, SAMPLE_RATE, AudioFrame, FrameHandler, Synthesiser, Voice
+from robot.core.audio import FRAME_MS, SAMPLE_RATE, AudioClip, AudioFrame, FrameHandler, Synthesiser, Voice
 from robot.core.voices import espeak_voice
 
 SAMPLE_NS = 1_000_000_000 // SAMPLE_RATE          # 62,500 ns: sample times are exact
@@ -227,6 +227,20 @@ def room_tone(samples: int, seed: int) -> np.ndarray:
     frequencies = np.fft.rfftfreq(samples, 1.0 / SAMPLE_RATE)
     shaped = np.fft.irfft(np.fft.rfft(white) / np.sqrt(np.maximum(frequencies, ROOM_TONE_CORNER_HZ)), samples)
     return shaped / np.sqrt(np.mean(shaped ** 2))
+
+
+def noisy_speech(clip: AudioClip, seed: int, snr_db: float = 30.0, lead_s: float = 0.1) -> bytes:
+    """`clip` with the simulated room's tone `snr_db` below its speech level and `lead_s` of it either side.
+
+    Real microphones never deliver exact digital zeros, and pocketsphinx fails on them (FACTS).
+    """
+    speech = pcm_to_array(clip.pcm).astype(np.float64)
+    audible = speech[np.abs(speech) > 10 ** (-50 / 20)]
+    level = float(np.sqrt(np.mean(audible ** 2)))
+    padding = np.zeros(int(lead_s * SAMPLE_RATE))
+    signal = np.concatenate([padding, speech, padding])
+    noise = room_tone(signal.size, seed) * level * 10 ** (-snr_db / 20)
+    return array_to_pcm(signal + noise)
 
 
 def _noise_loop(settings: RoomSettings) -> np.ndarray:

@@ -10,7 +10,8 @@ from robot.adapters.pocketsphinx_recogniser import PocketsphinxEngine
 from robot.adapters.pyttsx3_synthesiser import Pyttsx3Synthesiser
 from robot.core.audio import SAMPLE_RATE, Voice
 from robot.core.wer import word_error_rate
-from tests.audio_helpers import feed, noisy_speech
+from simulation.sim_microphone import noisy_speech
+from tests.audio_helpers import feed
 
 COMMANDS = ("help me", "i've fallen", "call my daughter", "ring my grandson oliver", "call claire",
             "i have taken them", "remind me later", "no thank you", "yes please", "i feel lonely",

@@ -11,7 +11,8 @@ from robot.adapters.pyttsx3_synthesiser import Pyttsx3Synthesiser
 from robot.adapters.recognisers import RecogniserChoice
 from robot.adapters.speech_models import ModelStore
 from robot.core.audio import NoSpeechModel, Voice
-from tests.audio_helpers import feed, noisy_speech
+from simulation.sim_microphone import noisy_speech
+from tests.audio_helpers import feed
 
 
 def fake_vosk_model(tmp_path: Path, name: str) -> Path:

