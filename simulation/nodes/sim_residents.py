@@ -28,6 +28,7 @@ from simulation.nodes.sim_clock import NS_PER_S, DeadlineAnnouncer
 from simulation.scenario import Action, Event, Scenario, check_references, epoch_ns, read_scenario
 
 CHECK_PERIOD_S = 0.1
+ASKED_AGAIN = "clarify."   # robot acts that ask the resident to say it again (pardon?, yes or no?, not understood)
 ENGAGEMENT_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
 """Latched: a node that starts late still learns who is engaged."""
@@ -59,6 +60,7 @@ class _Resident:
     reply_due: int | None = None        # a pending answer to the robot
     reply_text: str = ""
     answers_used: dict[str, int] = field(default_factory=dict)
+    last_said: str = ""
 
 
 class ResidentsScript:
@@ -84,6 +86,8 @@ class ResidentsScript:
         if resident is None:
             return
         answers = self._scenario.replies_for(person_id, act)
+        if answers is None and act.startswith(ASKED_AGAIN) and resident.last_said:
+            answers = (resident.last_said,)   # asked to say it again, people repeat themselves
         if answers is None:
             if resident.reply_due is not None:   # keep the pending answer for when the robot is done
                 resident.reply_due = max(resident.reply_due, end + resident.response_delay_ns)
@@ -130,6 +134,7 @@ class ResidentsScript:
         locale = locale or resident.locale
         duration = utterance_duration(text, locale.split("-")[0].lower(), resident.words_per_minute)
         resident.speaking_until = now_ns + round(duration * NS_PER_S)
+        resident.last_said = text
         return Speak(person_id, text, locale, duration)
 
 

@@ -97,6 +97,16 @@ def test_null_is_silence_and_acts_without_a_rule_get_no_answer(home: Home) -> No
     assert script.due(START + 300 * S) == []
 
 
+def test_asked_to_say_it_again_a_resident_repeats_what_they_last_said(home: Home) -> None:
+    script = after_the_morning_events(home)
+    script.robot_spoke(MARGARET, "medication.remind", START + 200 * S, 4.0)
+    assert texts(script.due(START + 206 * S)) == ["No, thank you."]
+    script.robot_spoke(MARGARET, "clarify.not_understood", START + 210 * S, 3.0)
+    assert texts(script.due(START + 215 * S)) == ["No, thank you."]
+    script.robot_spoke(KENJI, "clarify.pardon", START + 210 * S, 3.0)        # Kenji's last words: his request
+    assert texts(script.due(START + 216 * S)) == ["むすめに でんわしたいです。"]
+
+
 def test_a_resident_does_not_answer_over_their_own_voice_or_the_robot(home: Home) -> None:
     script = ResidentsScript(SCENARIO, home)
     script.due(START + 59 * S)
