@@ -60,7 +60,8 @@ class _Resident:
     reply_due: int | None = None        # a pending answer to the robot
     reply_text: str = ""
     answers_used: dict[str, int] = field(default_factory=dict)
-    last_said: str = ""
+    last_said: str = ""                  # what they would repeat if asked to (once: then they give up)
+    reply_repeats: bool = False
 
 
 class ResidentsScript:
@@ -86,8 +87,9 @@ class ResidentsScript:
         if resident is None:
             return
         answers = self._scenario.replies_for(person_id, act)
-        if answers is None and act.startswith(ASKED_AGAIN) and resident.last_said:
-            answers = (resident.last_said,)   # asked to say it again, people repeat themselves
+        repeats = answers is None and act.startswith(ASKED_AGAIN) and bool(resident.last_said)
+        if repeats:
+            answers = (resident.last_said,)   # asked to say it again, people repeat themselves, once
         if answers is None:
             if resident.reply_due is not None:   # keep the pending answer for when the robot is done
                 resident.reply_due = max(resident.reply_due, end + resident.response_delay_ns)
@@ -97,6 +99,7 @@ class ResidentsScript:
         answer = answers[min(used, len(answers) - 1)]
         resident.reply_due = None if answer is None else end + resident.response_delay_ns
         resident.reply_text = answer or ""
+        resident.reply_repeats = repeats
 
     def due(self, now_ns: int) -> list[Output]:
         """Everything the residents do at `now_ns` (events that came due, answers that can be said now)."""
@@ -116,6 +119,8 @@ class ResidentsScript:
                 continue
             resident.reply_due = None
             outputs.append(self._speak(person_id, resident.reply_text, "", now_ns))
+            if resident.reply_repeats:
+                resident.last_said = ""
         return outputs
 
     def deadlines(self) -> list[int]:

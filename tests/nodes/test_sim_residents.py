@@ -105,6 +105,8 @@ def test_asked_to_say_it_again_a_resident_repeats_what_they_last_said(home: Home
     assert texts(script.due(START + 215 * S)) == ["No, thank you."]
     script.robot_spoke(KENJI, "clarify.pardon", START + 210 * S, 3.0)        # Kenji's last words: his request
     assert texts(script.due(START + 216 * S)) == ["むすめに でんわしたいです。"]
+    script.robot_spoke(MARGARET, "clarify.pardon", START + 220 * S, 3.0)      # once: then they give up
+    assert script.deadlines() == [] and script.due(START + 300 * S) == []
 
 
 def test_a_resident_does_not_answer_over_their_own_voice_or_the_robot(home: Home) -> None:
