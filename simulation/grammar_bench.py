@@ -30,12 +30,11 @@ from robot.core.checkins import ACCEPT_AT, CheckinConversation, understand_answe
 from robot.core.grammar import command_phrases, normalise_phrase, normalised_phrases
 from robot.core.nlu import NluIntent
 from robot.paths import PROFILES_DIR
-from simulation.sim_microphone import RESIDENT_VARIANTS, noisy_speech, resident_voice, room_tone
+from simulation.sim_microphone import RESIDENT_VARIANTS, RoomSettings, noisy_speech, resident_voice, room_tone
 
 LOCALE = "en-GB"
 PACES_WPM = (110.0, 140.0)          # a slow older speaker, an ordinary one
 ROOM_TONE_S = 3.0
-ROOM_TONE_DBFS = -56.0              # the simulated room's noise floor
 CALLS_FOR_HELP = ("Help!", "Help me!", "Help! I've fallen and I can't get up!", "I've fallen.",
                   "Help me, I've fallen!", "I can't get up.", "Get the nurse!", "Help, I can't get up!", "Chest pain.")
 OTHER_LINES = ("Yes, I've taken them.", "No, dear.", "Good morning!", "I'm fine, thank you. I slept well.",
@@ -126,7 +125,7 @@ def _spoken(lines: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
 
 
 def _room_tone_rtf(phrases: tuple[str, ...]) -> float:
-    tone = room_tone(int(ROOM_TONE_S * SAMPLE_RATE), seed=7) * 10 ** (ROOM_TONE_DBFS / 20)
+    tone = room_tone(int(ROOM_TONE_S * SAMPLE_RATE), seed=7) * 10 ** (RoomSettings().noise_floor_dbfs / 20)
     decoding = _Decoding()
     decoding.decode(array_to_pcm(tone), phrases)
     return decoding.cpu_s / decoding.audio_s

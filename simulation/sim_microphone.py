@@ -235,7 +235,7 @@ def noisy_speech(clip: AudioClip, seed: int, snr_db: float = 30.0, lead_s: float
     Real microphones never deliver exact digital zeros, and pocketsphinx fails on them (FACTS).
     """
     speech = pcm_to_array(clip.pcm).astype(np.float64)
-    audible = speech[np.abs(speech) > 10 ** (-50 / 20)]
+    audible = speech[np.abs(speech) > 10 ** (AUDIBLE_DBFS / 20)]
     level = float(np.sqrt(np.mean(audible ** 2)))
     padding = np.zeros(int(lead_s * SAMPLE_RATE))
     signal = np.concatenate([padding, speech, padding])
