@@ -74,6 +74,7 @@ class Conversation:
     last_spoken: Speak | None = None
     last_activity: dt.datetime | None = None
     offered_topics: set[str] = field(default_factory=set)
+    asked_more_about: set[str] = field(default_factory=set)   # topics "tell me more" was said of, this session
     unanswered_medications: list[str] = field(default_factory=list)
     in_call: bool = False
     current_call: PlannedCall | None = None          # the call under way (its reason and attempt)

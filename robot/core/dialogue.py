@@ -352,8 +352,7 @@ class DialogueManager(CallTalk, CheckinTalk):
             self._offer_topic(conv, now, effects)
         elif pending.awaiting is Awaiting.TOPIC and intent in YES_LIKE | {NluIntent.CHAT}:
             self._learn_interest(conv, pending, Interest.LIKED, now, effects)
-            self._say(conv, "smalltalk.ask_more", now, effects, latency,
-                      topic=self._phrases.topic(conv.profile.language, pending.topic))
+            self._ask_more(conv, pending.topic, now, latency, effects)
         elif pending.awaiting in (Awaiting.TOPIC, Awaiting.OFFER_CALL) and intent is NluIntent.NO:
             self._learn_interest(conv, pending, Interest.NOT_INTERESTED, now, effects)
             self._say(conv, "smalltalk.ack", now, effects, latency)
@@ -424,10 +423,19 @@ class DialogueManager(CallTalk, CheckinTalk):
         """The resident brought a topic up: follow them, even onto a topic the robot would not raise itself."""
         if topic and self._phrases.knows_topic(conv.profile.language, topic):
             conv.offered_topics.add(topic)
-            self._say(conv, "smalltalk.ask_more", now, effects, latency,
-                      topic=self._phrases.topic(conv.profile.language, topic))
+            self._ask_more(conv, topic, now, latency, effects)
         else:
             self._say(conv, "smalltalk.ack", now, effects, latency)
+
+    def _ask_more(self, conv: Conversation, topic: str, now: dt.datetime, latency: float, effects: Effects) -> None:
+        """"Tell me more" once per topic and session; after that what they tell is acknowledged. Asking more of
+        every answer turns a chat into an interview that never lets them go."""
+        if topic in conv.asked_more_about:
+            self._say(conv, "smalltalk.ack", now, effects, latency)
+            return
+        conv.asked_more_about.add(topic)
+        self._say(conv, "smalltalk.ask_more", now, effects, latency,
+                  topic=self._phrases.topic(conv.profile.language, topic))
 
 
     # ---- calls for later: outside hours, busy, no answer, messages ----------------------------
@@ -521,6 +529,7 @@ class DialogueManager(CallTalk, CheckinTalk):
         conv.session_id = ""
         conv.pending = None
         conv.greeted = False
+        conv.asked_more_about.clear()
 
     @staticmethod
     def _just_said_farewell(conv: Conversation) -> bool:

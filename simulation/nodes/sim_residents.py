@@ -3,7 +3,9 @@
 At each event time (node clock) a resident approaches or leaves the robot (engagement status) or says
 something (a SimulatedUtterance on /sim/speech_in, heard by speech_recognition in text mode). When the
 robot addresses a resident with an act that has a reply rule, the resident answers once the robot's
-utterance is over, after their response delay, never over their own voice or the robot's. Pending
+utterance is over, after their response delay, never over their own voice or the robot's. Each resident is
+in their own place, as in the simulated room's audio: they wait for what the robot says to them (or to
+everyone), not for what it says to somebody else. Pending
 answer times are announced on /schedule/deadlines so that a fast clock lands on them.
 """
 
@@ -57,6 +59,7 @@ class _Resident:
     response_delay_ns: int
     words_per_minute: float
     speaking_until: int = 0
+    robot_until: int = 0                 # the end of the robot's utterance to them (or to everyone)
     reply_due: int | None = None        # a pending answer to the robot
     reply_text: str = ""
     answers_used: dict[str, int] = field(default_factory=dict)
@@ -71,7 +74,6 @@ class ResidentsScript:
         self._scenario = scenario
         self._events = list(scenario.events)
         self._next_event = 0
-        self._robot_until = 0
         self._residents = {
             resident.person_id: _Resident(
                 locale=home.resident(resident.person_id).locale,
@@ -82,7 +84,9 @@ class ResidentsScript:
     def robot_spoke(self, person_id: str, act: str, start_ns: int, duration_s: float) -> None:
         """The robot started an utterance: plan the addressee's answer (or their silence)."""
         end = start_ns + round(duration_s * NS_PER_S)
-        self._robot_until = max(self._robot_until, end)
+        for listener_id, listener in self._residents.items():
+            if listener_id == person_id or not person_id:
+                listener.robot_until = max(listener.robot_until, end)
         resident = self._residents.get(person_id)
         if resident is None:
             return
@@ -106,14 +110,14 @@ class ResidentsScript:
         outputs: list[Output] = []
         while self._next_event < len(self._events) and epoch_ns(self._events[self._next_event].at) <= now_ns:
             event = self._events[self._next_event]
-            if event.action is Action.SAY and self._robot_until > now_ns:
-                break   # people let the robot finish its sentence (a fall's call for help does not wait)
+            if event.action is Action.SAY and self._residents[event.person_id].robot_until > now_ns:
+                break   # people let the robot finish its sentence to them (a fall's call for help does not wait)
             outputs.append(self._perform(event, now_ns))
             self._next_event += 1
         for person_id, resident in self._residents.items():
             if resident.reply_due is None or resident.reply_due > now_ns:
                 continue
-            free_at = max(resident.speaking_until, self._robot_until + resident.response_delay_ns)
+            free_at = max(resident.speaking_until, resident.robot_until + resident.response_delay_ns)
             if free_at > now_ns:
                 resident.reply_due = free_at
                 continue

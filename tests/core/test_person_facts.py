@@ -105,3 +105,18 @@ def test_a_correction_made_while_the_robot_runs_counts_from_the_next_sentence() 
     manager.update_facts([corrected])
     effects = start_small_talk(manager)
     assert not [s for s in spoken(effects) if "topic=cricket" in s.text]   # no longer raised
+
+
+
+def test_what_she_tells_after_tell_me_more_is_acknowledged_not_asked_about_again(understanding) -> None:  # type: ignore[no-untyped-def]
+    manager = DialogueManager(Home({}, {PERSON: guessing_resident()}), labelled_bank(), understanding,
+                              DialoguePolicy(answer_timeout_s=30.0))
+    start_small_talk(manager)
+    assert acts(manager.on_speech(PERSON, "Oh yes, I love it", "en-GB", T0, T0 + dt.timedelta(seconds=5))) == \
+        ["smalltalk.ask_more"]
+    told = "I used to watch cricket at Lord's with my father"
+    for second in (15, 25):   # a resident who tells the same memory again is not interviewed about it again
+        assert acts(manager.on_speech(PERSON, told, "en-GB", T0, T0 + dt.timedelta(seconds=second))) == \
+            ["smalltalk.ack"]
+    effects = manager.on_speech(PERSON, "Do you like gardening?", "en-GB", T0, T0 + dt.timedelta(seconds=35))
+    assert acts(effects) == ["smalltalk.ask_more"] and "topic=gardening" in spoken(effects)[0].text

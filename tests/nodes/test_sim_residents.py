@@ -133,14 +133,27 @@ def test_a_new_question_replaces_an_answer_not_yet_given(home: Home) -> None:
     assert texts(script.due(START + 400 * S)) == ["No, thank you."]
 
 
-def test_a_resident_lets_the_robot_finish_its_sentence_but_a_fall_does_not_wait(home: Home) -> None:
+def test_a_resident_lets_the_robot_finish_its_sentence_to_them_but_a_fall_does_not_wait(home: Home) -> None:
     script = ResidentsScript(SCENARIO, home)
     script.due(START + 59 * S)
-    script.robot_spoke(KENJI, "greeting.morning", START + 58 * S, 10.0)      # the robot talks until +68 s
-    assert script.due(START + 60 * S) == []                                 # Margaret's line waits ...
+    script.robot_spoke(MARGARET, "greeting.morning", START + 58 * S, 10.0)   # the robot talks to her until +68 s
+    assert script.due(START + 60 * S) == []                                 # her line waits ...
     assert texts(script.due(START + 68 * S))[0].startswith("I feel")       # ... until the robot is done
-    script.robot_spoke(KENJI, "greeting.morning", START + 115 * S, 10.0)
+    script.robot_spoke(MARGARET, "greeting.morning", START + 115 * S, 10.0)
     assert texts(script.due(START + 120 * S)) == ["Ayuda"]                  # a call for help is not held back
+
+
+def test_what_the_robot_says_to_somebody_else_in_another_place_does_not_hold_a_resident_back(home: Home) -> None:
+    script = ResidentsScript(SCENARIO, home)
+    script.due(START + 59 * S)
+    script.robot_spoke(KENJI, "greeting.morning", START + 58 * S, 10.0)      # to Kenji, in his place
+    assert texts(script.due(START + 60 * S))[0].startswith("I feel")
+    assert texts(script.due(START + 199 * S)) == ["Ayuda"]
+    script.robot_spoke(MARGARET, "medication.remind", START + 200 * S, 4.0)  # her answer is due at +206 s
+    script.robot_spoke(KENJI, "greeting.morning", START + 203 * S, 30.0)     # not held back by this ...
+    script.robot_spoke("", "farewell", START + 203 * S, 3.0)                 # ... but by this, to everyone
+    assert script.due(START + 207 * S) == []
+    assert texts(script.due(START + 208 * S)) == ["No, thank you."]
 
 
 # ------------------------------------------------------------------------------------- the node (tier 2)
