@@ -334,8 +334,8 @@ class DialogueManager(CallTalk, CheckinTalk):
     def _answer_pending(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
                         latency: float, effects: Effects, constrained: bool = False) -> bool:
         pending, intent = conv.pending, understanding.intent
-        if pending is None or intent in NEW_SUBJECT:
-            return False
+        if pending is None or intent in NEW_SUBJECT or intent is NluIntent.GREET:
+            return False   # a greeting returned while a question is open leaves the question open
         conv.pending = None
         if pending.awaiting is Awaiting.REMINDER:
             return self._answer_reminder(conv, pending, understanding, now, latency, effects, constrained)
@@ -343,7 +343,8 @@ class DialogueManager(CallTalk, CheckinTalk):
             self._place_call(conv, pending.contacts[0], now, latency, effects, pending.plan)
         elif pending.awaiting is Awaiting.SCHEDULE_CALL and intent in YES_LIKE and pending.plan is not None:
             self._plan_call(conv, pending.plan, pending.contacts[0], now, latency, effects)
-        elif pending.awaiting in (Awaiting.CALL_CONFIRM, Awaiting.SCHEDULE_CALL) and intent is NluIntent.NO:
+        elif pending.awaiting in (Awaiting.CALL_CONFIRM, Awaiting.SCHEDULE_CALL, Awaiting.OFFER_CALL) \
+                and intent is NluIntent.NO:
             self._say(conv, "call.declined_ok", now, effects, latency)
         elif pending.awaiting is Awaiting.CONTACT_CHOICE:
             self._choose_contact(conv, pending, text, now, latency, effects)
@@ -353,7 +354,7 @@ class DialogueManager(CallTalk, CheckinTalk):
         elif pending.awaiting is Awaiting.TOPIC and intent in YES_LIKE | {NluIntent.CHAT}:
             self._learn_interest(conv, pending, Interest.LIKED, now, effects)
             self._ask_more(conv, pending.topic, now, latency, effects)
-        elif pending.awaiting in (Awaiting.TOPIC, Awaiting.OFFER_CALL) and intent is NluIntent.NO:
+        elif pending.awaiting is Awaiting.TOPIC and intent is NluIntent.NO:
             self._learn_interest(conv, pending, Interest.NOT_INTERESTED, now, effects)
             self._say(conv, "smalltalk.ack", now, effects, latency)
         else:

@@ -159,12 +159,25 @@ def test_loneliness_is_comforted_and_a_call_offered(manager: DialogueManager) ->
     assert [e.contact_id for e in effects if isinstance(e, StartCall)] == ["tom"]
 
 
+def test_a_declined_call_offer_is_accepted_gracefully(manager: DialogueManager) -> None:
+    hear(manager, "I feel so lonely today")
+    effects = hear(manager, "No, dear", T0 + dt.timedelta(seconds=10))
+    assert acts(effects) == ["call.declined_ok"] and not [e for e in effects if isinstance(e, StartCall)]
+
+
 def test_pardon_repeats_the_last_sentence_slower_and_louder(manager: DialogueManager) -> None:
     first = spoken(manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0))[0]
     repeated = spoken(hear(manager, "Pardon? I didn't catch that"))
     assert len(repeated) == 1
     assert repeated[0].text == first.text and repeated[0].act == first.act
     assert repeated[0].rate_wpm < first.rate_wpm and repeated[0].volume > first.volume
+
+
+def test_a_greeting_returned_leaves_the_question_how_are_you_open(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    assert acts(hear(manager, "Good morning!", T0 + dt.timedelta(seconds=5))) == []
+    effects = hear(manager, "Very well, thank you", T0 + dt.timedelta(seconds=10))
+    assert acts(effects) == ["wellbeing.glad", "smalltalk.offer_topic"]
 
 
 def test_small_talk_offers_the_likeliest_topic_and_never_an_avoided_one(manager: DialogueManager) -> None:
