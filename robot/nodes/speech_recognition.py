@@ -6,8 +6,8 @@ simulated room, which synthesises each resident's lines in their own voice over 
 through VAD, end-of-speech detection tuned per resident and a recogniser for the resident's language
 (robot/nodes/hearing.py). In both, input is muted while the robot speaks (/robot_speaking), so the robot
 never answers itself; in audio mode a resident who talks over the robot is announced as a barge-in. The
-simulated room's residents are each in their own place: there only the resident the robot addresses
-(/speech_synthesis/spoken) hears it, and the others are listened to meanwhile.
+simulated residents (text mode, and the simulated room) are each in their own place: there only the resident
+the robot addresses (/speech_synthesis/spoken) hears it, and the others are listened to meanwhile.
 When the dialogue asks a resident something it says which answers it expects (/dialogue/expected_answers):
 in audio mode their next utterance is decoded with the answers no intent covers (a questionnaire's options)
 added to the resident's grammar, or, with `context_grammar`, against a grammar of the expected answers alone
@@ -59,6 +59,7 @@ class SpeechRecognitionNode(Node):
         self._confidence = declare(self, "text_confidence", 0.95,
                                    "confidence reported for text-mode results (0..1)", 0.0, 1.0)
         self._robot_speaking = False
+        self._robot_addressee: str | None = None   # whom the robot's current utterance is to ('' everyone)
         self._hearing: list[_Hearing] = []
         self._speech_publishers: dict[str, Publisher] = {}
         self._speaking_publishers: dict[str, Publisher] = {}
@@ -79,18 +80,21 @@ class SpeechRecognitionNode(Node):
     # ---- text mode (and residents whose language has no recogniser) ------------------------------
     def _on_robot_speaking(self, msg: Bool) -> None:
         self._robot_speaking = msg.data
+        if not msg.data:
+            self._robot_addressee = None
         if self._audio is not None:
             self._audio.robot_speaking(msg.data)
 
     def _on_robot_spoke(self, msg: RobotSpeech) -> None:
+        self._robot_addressee = msg.person_id
         if self._audio is not None:
             self._audio.robot_addresses(msg.person_id)
 
     def _on_utterance(self, utterance: SimulatedUtterance) -> None:
         if self._audio is not None and self._audio.plays(utterance):
             return
-        if self._robot_speaking:
-            self.get_logger().info(f"muted while the robot speaks; dropped {utterance.voice_id}'s utterance")
+        if self._robot_speaking and self._robot_addressee in (None, "", utterance.voice_id):
+            self.get_logger().info(f"muted while the robot speaks to them; dropped {utterance.voice_id}'s utterance")
             return
         ends_at = Time.from_msg(utterance.header.stamp) + Duration(nanoseconds=int(utterance.duration_s * 1e9))
         self._hearing.append(_Hearing(utterance, ends_at))

@@ -87,3 +87,26 @@ def test_recognition_is_muted_while_the_robot_speaks(graph: SimTimeGraph, ros_co
                                          duration_s=1.0))
     graph.advance(3.0)
     assert heard == []
+
+
+def test_a_simulated_resident_is_heard_while_the_robot_talks_to_someone_in_another_place(
+        graph: SimTimeGraph, ros_context: Any) -> None:
+    graph.add(SpeechRecognitionNode(context=ros_context, parameter_overrides=SIM_TIME))
+    heard = {person: graph.collect(LiveSpeech, f"/humans/voices/{person.replace('-', '_')}/speech")
+             for person in ("r-000001", "r-000002")}
+    speech_in = graph.driver.create_publisher(SimulatedUtterance, "/sim/speech_in", 10)
+    robot_speaking = graph.driver.create_publisher(Bool, "/robot_speaking", 10)
+    spoken = graph.driver.create_publisher(RobotSpeech, "/speech_synthesis/spoken", 10)
+    graph.tick()
+    robot_speaking.publish(Bool(data=True))
+    to_the_other = RobotSpeech(person_id="r-000002", text="Time for your tablets.", locale="en-GB", duration_s=5.0)
+    to_the_other.header.stamp = graph.now_stamp()
+    spoken.publish(to_the_other)
+    graph.tick(0.1)
+    for person in heard:
+        utterance = SimulatedUtterance(voice_id=person, text="Yes, I've taken them.", locale="en-GB", duration_s=1.0)
+        utterance.header.stamp = graph.now_stamp()
+        speech_in.publish(utterance)
+    graph.advance(3.0)
+    assert [h.final for h in heard["r-000001"]] == ["Yes, I've taken them."]
+    assert heard["r-000002"] == [], "the one the robot talks to is muted: the robot never answers itself"
