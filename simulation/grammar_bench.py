@@ -1,8 +1,9 @@
 """`carebot bench grammar`: how the bundled English grammar recogniser hears residents, on real synthesised audio.
 
 Every line below is synthesised in each simulated resident voice (espeak-ng variants) at a slow and an
-ordinary pace, over the simulated room's tone, and decoded by pocketsphinx against the resident grammar
-(robot/core/grammar.py) as the speech_recognition node would. Reported:
+ordinary pace, over the simulated room's tone, and heard by the pocketsphinx recogniser against the resident
+grammar (robot/core/grammar.py) as the speech_recognition node would: fed in frames, with the help keyphrases
+spotted meanwhile, then decoded whole. Reported:
 - `command_exact`: lines that are grammar sentences, decoded word for word;
 - `help_recall`: calls for help that the lexical understanding then reads as need_help (a miss is never
   acceptable);
@@ -28,6 +29,7 @@ from robot.adapters.yaml_understanding import load_lexical_understanding, load_l
 from robot.core.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from robot.core.checkins import ACCEPT_AT, CheckinConversation, understand_answer
 from robot.core.grammar import command_phrases, normalise_phrase, normalised_phrases
+from robot.core.listening import FRAME_BYTES
 from robot.core.nlu import NluIntent
 from robot.paths import PROFILES_DIR
 from simulation.sim_microphone import RESIDENT_VARIANTS, RoomSettings, noisy_speech, resident_voice, room_tone
@@ -68,8 +70,13 @@ class _Decoding:
         self.audio_s = 0.0
 
     def decode(self, pcm: bytes, phrases: tuple[str, ...]) -> tuple[str, float]:
+        """As the node hears an utterance: fed frame by frame (the help keyphrases are spotted meanwhile),
+        then decoded whole."""
         started = time.thread_time()
-        hypothesis = self.engine.decode(pcm, phrases)
+        recogniser = self.engine.recogniser(LOCALE, phrases)
+        for offset in range(0, len(pcm), FRAME_BYTES):
+            recogniser.accept(pcm[offset:offset + FRAME_BYTES])
+        hypothesis = recogniser.finish()
         self.cpu_s += time.thread_time() - started
         self.audio_s += len(pcm) / (SAMPLE_RATE * SAMPLE_WIDTH)
         return hypothesis.text, hypothesis.confidence

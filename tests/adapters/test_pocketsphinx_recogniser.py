@@ -82,3 +82,59 @@ def test_bad_input_is_refused_with_a_reason(engine: PocketsphinxEngine) -> None:
         engine.recogniser("en-GB", COMMANDS).accept(b"\x00\x01\x02")
     with pytest.raises(ValueError, match="cmudict-en-us.dict"):
         engine.recogniser("en-GB", ("zyxwvut",))
+
+
+@pytest.fixture(scope="module")
+def resident_grammar(engine: PocketsphinxEngine) -> tuple[str, ...]:
+    """The English residents' grammar, as the speech_recognition node builds it."""
+    from robot.adapters.yaml_understanding import load_lexicon
+    from robot.core.grammar import command_phrases
+    from robot.paths import PROFILES_DIR
+
+    return engine.usable_phrases(command_phrases(load_lexicon(PROFILES_DIR / "understanding" / "en.yaml")))
+
+
+def heard_in_voices(engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, grammar: tuple[str, ...],
+                    line: str, voices: tuple[str, ...] = ("m1", "f2", "m3", "f4")) -> list[str]:
+    from dataclasses import replace
+
+    from simulation.sim_microphone import resident_voice
+
+    heard = []
+    for seed, variant in enumerate(voices):
+        recogniser = engine.recogniser("en-GB", grammar)
+        voice = replace(resident_voice("", "en-GB", variant), rate_wpm=110.0)
+        feed(recogniser, noisy_speech(synthesiser.synthesise(line, voice), seed))
+        heard.append(recogniser.finish().text)
+    return heard
+
+
+def test_a_fall_called_out_in_one_breath_is_heard_as_a_call_for_help(
+        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: tuple[str, ...]) -> None:
+    """The grammar alone maps this onto whichever sentence fits best (often "hang up" or "feel alone"); the
+    keyphrase search running alongside catches "get up"."""
+    from robot.adapters.yaml_understanding import load_lexical_understanding
+    from robot.core.nlu import NluIntent
+    from robot.paths import PROFILES_DIR
+
+    understanding = load_lexical_understanding(PROFILES_DIR / "understanding")
+    heard = heard_in_voices(engine, synthesiser, resident_grammar, "Help! I've fallen and I can't get up!")
+    assert [understanding.understand(text, "en-GB").intent for text in heard] == [NluIntent.NEED_HELP] * 4, heard
+
+
+def test_ordinary_lines_are_not_turned_into_calls_for_help_by_the_keyphrase_search(
+        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: tuple[str, ...]) -> None:
+    for line in ("Good morning!", "Call my daughter.", "Yes, I've taken them.", "Hang up."):
+        heard = heard_in_voices(engine, synthesiser, resident_grammar, line)
+        assert "can't get up" not in heard, (line, heard)
+
+
+def test_utterances_abandoned_half_way_leave_the_recogniser_working(
+        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: tuple[str, ...]) -> None:
+    """The robot began to speak: the utterance's recogniser is dropped unfinished, its keyphrase search too."""
+    pcm = noisy_speech(synthesiser.synthesise("I can't get up.", Voice("en-gb")), 1)
+    for _ in range(3):
+        feed(engine.recogniser("en-GB", resident_grammar), pcm[:len(pcm) // 4 * 2])
+    recogniser = engine.recogniser("en-GB", resident_grammar)
+    feed(recogniser, pcm)
+    assert recogniser.finish().text == "can't get up"
