@@ -8,18 +8,19 @@ ROS_LOG_DIR.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from robot.rosenv import ensure_loopback_only
+from tests.scratch import process_scratch_dir
 
 pytest_plugins = ["tests.nlu_fixtures"]   # the understanding model's fixtures
 
 ensure_loopback_only()
 os.environ["ROS_DOMAIN_ID"] = str(20 + 2 * (os.getpid() % 100))   # even: graph_environment takes the odd one next
-os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="carebot-ros-log-"))
+if "ROS_LOG_DIR" not in os.environ:
+    os.environ["ROS_LOG_DIR"] = process_scratch_dir("carebot-ros-log-")
 
 
 def graph_environment() -> dict[str, str]:

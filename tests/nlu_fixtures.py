@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
-os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="carebot-hf-home-")
+from tests.scratch import process_scratch_dir
+
+os.environ["HF_HOME"] = process_scratch_dir("carebot-hf-home-")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 from robot.adapters.e5_encoder import MANIFEST_NAME, default_model_dir, ensure_model_dir  # noqa: E402
@@ -27,7 +28,7 @@ def _model_dir() -> Path:
     cached = default_model_dir()
     if (cached / MANIFEST_NAME).is_file():
         return cached
-    return ensure_model_dir(Path(tempfile.mkdtemp(prefix="carebot-models-")) / cached.name)
+    return ensure_model_dir(Path(process_scratch_dir("carebot-models-")) / cached.name)
 
 
 @functools.lru_cache(maxsize=1)
