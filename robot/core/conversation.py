@@ -39,6 +39,7 @@ class Pending:
     awaiting: Awaiting
     deadline: dt.datetime
     reminder_id: str = ""
+    earlier_reminders: tuple[str, ...] = ()  # REMINDER: asked just before this one, unanswered: one answer covers all
     contacts: tuple[Contact, ...] = ()
     topic: str = ""
     guess: bool = False                      # TOPIC: only the culture suggested it; the answer becomes a fact
@@ -46,6 +47,13 @@ class Pending:
     command: NluResult | None = None         # what COMMAND_CONFIRM asks about
     resumes: Pending | None = None           # the question to go back to when the command is denied
     plan: PlannedCall | None = None          # the call this question is about, when it was planned
+
+    @property
+    def reminders(self) -> tuple[str, ...]:
+        """Every reminder an answer to this question is about (a confirmation: the question it resumes)."""
+        if self.resumes is not None:
+            return self.resumes.reminders
+        return (*self.earlier_reminders, self.reminder_id) if self.reminder_id else ()
 
 
 @dataclass(frozen=True)

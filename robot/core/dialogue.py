@@ -179,14 +179,21 @@ class DialogueManager(CallTalk, CheckinTalk):
             self._say(conv, "medication.remind", now, effects, medication=medication, dose=dose)
         else:
             self._say(conv, "medication.remind_again", now, effects, medication=medication)
-        self._await(conv, Awaiting.REMINDER, now, reminder_id=reminder_id)
+        unanswered = conv.pending if conv.pending is not None and conv.pending.awaiting is Awaiting.REMINDER else None
+        asked = unanswered.reminders if unanswered is not None else ()
+        self._await(conv, Awaiting.REMINDER, now, reminder_id=reminder_id,
+                    earlier_reminders=tuple(r for r in asked if r != reminder_id))
         return effects.items
 
     def on_reminder_unanswered(self, reminder_id: str, person_id: str, medication: str,
                                now: dt.datetime) -> list[Effect]:
         """The reminder was escalated or missed: tell staff's decision to the resident next time they talk."""
         conv, effects = self._conversation(person_id), Effects()
-        if conv.pending is not None and conv.pending.reminder_id == reminder_id:
+        pending = conv.pending
+        if pending is not None and pending.awaiting is Awaiting.REMINDER and reminder_id in pending.reminders:
+            left = tuple(r for r in pending.reminders if r != reminder_id)
+            conv.pending = replace(pending, reminder_id=left[-1], earlier_reminders=left[:-1]) if left else None
+        elif pending is not None and pending.reminder_id == reminder_id:
             conv.pending = None
         conv.unanswered_medications.append(medication)
         return effects.items
@@ -290,8 +297,7 @@ class DialogueManager(CallTalk, CheckinTalk):
                         "Resident may have asked for help (heard through a command grammar, not confirmed)",
                         pending.command, now, effects)
             return
-        reminder_id = pending.reminder_id or (pending.resumes.reminder_id if pending.resumes else "")
-        if reminder_id:
+        for reminder_id in pending.reminders:
             effects.add(ReportReminderAnswer(reminder_id, conv.profile.person_id, Answer.NO_ANSWER, 0.0))
 
     # ---- confirming what a command grammar heard ----------------------------------------------
@@ -377,8 +383,8 @@ class DialogueManager(CallTalk, CheckinTalk):
     def _record_reminder_answer(self, conv: Conversation, pending: Pending, answer: Answer,
                                 understanding: NluResult, now: dt.datetime, latency: float,
                                 effects: Effects) -> None:
-        effects.add(ReportReminderAnswer(pending.reminder_id, conv.profile.person_id, answer,
-                                         understanding.confidence))
+        for reminder_id in pending.reminders:   # "Yes, I've had them" answers every reminder just asked
+            effects.add(ReportReminderAnswer(reminder_id, conv.profile.person_id, answer, understanding.confidence))
         if answer in REMINDER_ACKS:
             self._say(conv, REMINDER_ACKS[answer], now, effects, latency, minutes=str(self._policy.snooze_minutes))
 

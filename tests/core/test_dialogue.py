@@ -99,6 +99,27 @@ def test_reminder_answered_taken_is_reported_and_thanked(manager: DialogueManage
     assert acts(effects) == ["medication.thanks_taken"]
 
 
+def reported(effects: list) -> list[tuple[str, Answer]]:
+    return [(e.reminder_id, e.answer) for e in effects if isinstance(e, ReportReminderAnswer)]
+
+
+def test_one_answer_to_two_reminders_said_in_a_row_covers_both(manager: DialogueManager) -> None:
+    """"Yes, I've had them" after the aspirin and the ramipril were named one after the other."""
+    manager.on_reminder_due("r/aspirin", PERSON, "Aspirin", "75 mg", 1, T0)
+    manager.on_reminder_due("r/ramipril", PERSON, "Ramipril", "5 mg", 1, T0 + dt.timedelta(seconds=7))
+    effects = hear(manager, "Yes, I've taken them", T0 + dt.timedelta(seconds=20))
+    assert reported(effects) == [("r/aspirin", Answer.TAKEN), ("r/ramipril", Answer.TAKEN)]
+    assert acts(effects) == ["medication.thanks_taken"]
+
+
+def test_two_reminders_in_a_row_time_out_together_unless_one_was_settled_meanwhile(
+        manager: DialogueManager) -> None:
+    manager.on_reminder_due("r/aspirin", PERSON, "Aspirin", "75 mg", 1, T0)
+    manager.on_reminder_due("r/ramipril", PERSON, "Ramipril", "5 mg", 1, T0)
+    manager.on_reminder_unanswered("r/ramipril", PERSON, "Ramipril", T0 + dt.timedelta(seconds=5))
+    assert reported(manager.tick(T0 + dt.timedelta(seconds=30))) == [("r/aspirin", Answer.NO_ANSWER)]
+
+
 def test_second_attempt_uses_the_remind_again_phrasing(manager: DialogueManager) -> None:
     assert acts(manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 2, T0)) == ["medication.remind_again"]
 
