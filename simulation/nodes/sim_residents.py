@@ -3,7 +3,8 @@
 At each event time (node clock) a resident approaches or leaves the robot (engagement status) or says
 something (a SimulatedUtterance on /sim/speech_in, heard by speech_recognition in text mode). When the
 robot addresses a resident with an act that has a reply rule, the resident answers once the robot's
-utterance is over, after their response delay, never over their own voice or the robot's. Each resident is
+utterance is over, after their response delay, never over their own voice or the robot's; a scripted remark
+of their own waits until they have answered and paused. Each resident is
 in their own place, as in the simulated room's audio: they wait for what the robot says to them (or to
 everyone), not for what it says to somebody else. Pending
 answer times are announced on /schedule/deadlines so that a fast clock lands on them.
@@ -74,6 +75,7 @@ class ResidentsScript:
         self._scenario = scenario
         self._events = list(scenario.events)
         self._next_event = 0
+        self._held: list[Event] = []   # events that came due and wait for their resident (see _free_to_remark)
         self._residents = {
             resident.person_id: _Resident(
                 locale=home.resident(resident.person_id).locale,
@@ -109,11 +111,17 @@ class ResidentsScript:
         """Everything the residents do at `now_ns` (events that came due, answers that can be said now)."""
         outputs: list[Output] = []
         while self._next_event < len(self._events) and epoch_ns(self._events[self._next_event].at) <= now_ns:
-            event = self._events[self._next_event]
-            if event.action is Action.SAY and self._residents[event.person_id].robot_until > now_ns:
-                break   # people let the robot finish its sentence to them (a fall's call for help does not wait)
-            outputs.append(self._perform(event, now_ns))
+            self._held.append(self._events[self._next_event])
             self._next_event += 1
+        waiting: set[str] = set()   # residents with a line held back: their later events keep their order
+        for event in list(self._held):
+            held = event.person_id in waiting or (
+                event.action is Action.SAY and not self._free_to_remark(self._residents[event.person_id], now_ns))
+            if held and event.action is not Action.FALL:   # a fall's call for help never waits
+                waiting.add(event.person_id)
+                continue
+            self._held.remove(event)
+            outputs.append(self._perform(event, now_ns))
         for person_id, resident in self._residents.items():
             if resident.reply_due is None or resident.reply_due > now_ns:
                 continue
@@ -126,6 +134,13 @@ class ResidentsScript:
             if resident.reply_repeats:
                 resident.last_said = ""
         return outputs
+
+    @staticmethod
+    def _free_to_remark(resident: _Resident, now_ns: int) -> bool:
+        """Something of their own waits until the robot has finished its sentence to them, any question it
+        asked is answered, and a pause has passed since they last spoke (else the two lines run into one)."""
+        return resident.robot_until <= now_ns and resident.reply_due is None \
+            and resident.speaking_until + resident.response_delay_ns <= now_ns
 
     def deadlines(self) -> list[int]:
         """When the residents will next speak on their own (pending answers), ascending."""

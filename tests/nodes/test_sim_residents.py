@@ -109,14 +109,17 @@ def test_asked_to_say_it_again_a_resident_repeats_what_they_last_said(home: Home
     assert script.deadlines() == [] and script.due(START + 300 * S) == []
 
 
-def test_a_resident_does_not_answer_over_their_own_voice_or_the_robot(home: Home) -> None:
+def test_a_resident_answers_before_a_remark_of_their_own_and_never_over_their_own_voice(home: Home) -> None:
     script = ResidentsScript(SCENARIO, home)
     script.due(START + 59 * S)
     script.robot_spoke(MARGARET, "greeting.morning", START + 55 * S, 2.0)      # answer due at +59 s
-    lonely = spoken(script.due(START + 60 * S))                               # but she starts talking at +60 s
+    assert texts(script.due(START + 60 * S)) == ["Good morning!"]            # her own line (+60 s) waits ...
+    assert script.due(START + 63 * S) == []                                   # ... for a pause after it (2 s)
+    lonely = spoken(script.due(START + 64 * S))
     assert len(lonely) == 1 and lonely[0].text.startswith("I feel")
-    assert script.due(START + 61 * S) == []                                   # still talking: no answer yet
-    ends = START + 60 * S + round(lonely[0].duration_s * S)
+    script.robot_spoke(MARGARET, "greeting.morning", START + 64 * S, 0.5)     # answer due at +66.5 s
+    assert script.due(START + 67 * S) == []                                   # still talking: no answer yet
+    ends = START + 64 * S + round(lonely[0].duration_s * S)
     assert texts(script.due(ends)) == ["Good morning!"]
     assert len(script.due(START + 299 * S)) == 1                               # the fall at +120 s
 
@@ -136,11 +139,20 @@ def test_a_new_question_replaces_an_answer_not_yet_given(home: Home) -> None:
 def test_a_resident_lets_the_robot_finish_its_sentence_to_them_but_a_fall_does_not_wait(home: Home) -> None:
     script = ResidentsScript(SCENARIO, home)
     script.due(START + 59 * S)
-    script.robot_spoke(MARGARET, "greeting.morning", START + 58 * S, 10.0)   # the robot talks to her until +68 s
+    script.robot_spoke(MARGARET, "smalltalk.ack", START + 58 * S, 10.0)      # the robot talks to her until +68 s
     assert script.due(START + 60 * S) == []                                 # her line waits ...
     assert texts(script.due(START + 68 * S))[0].startswith("I feel")       # ... until the robot is done
     script.robot_spoke(MARGARET, "greeting.morning", START + 115 * S, 10.0)
     assert texts(script.due(START + 120 * S)) == ["Ayuda"]                  # a call for help is not held back
+
+
+def test_a_remark_held_back_by_a_long_question_holds_back_neither_a_fall_nor_other_residents(home: Home) -> None:
+    script = ResidentsScript(SCENARIO, home)
+    script.robot_spoke(MARGARET, "smalltalk.ack", START + 50 * S, 100.0)     # talking to her until +150 s
+    assert script.due(START + 30 * S)[1:] == [Speak(KENJI, "むすめに でんわしたいです。", "ja-JP", 3.18)]
+    assert script.due(START + 119 * S) == []                                # her +60 s remark waits ...
+    assert texts(script.due(START + 120 * S)) == ["Ayuda"]                  # ... her fall at +120 s does not
+    assert texts(script.due(START + 152 * S))[0].startswith("I feel")
 
 
 def test_what_the_robot_says_to_somebody_else_in_another_place_does_not_hold_a_resident_back(home: Home) -> None:
