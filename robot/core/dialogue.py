@@ -23,8 +23,8 @@ from robot.core.calls import good_time_to_call
 from robot.core.conversation import YES_LIKE, Awaiting, Conversation, DialoguePolicy, Pending
 from robot.core.dialogue_calls import CallTalk
 from robot.core.dialogue_checkins import CheckinTalk
-from robot.core.effects import (CancelCall, Effect, Effects, LearnedFact, ReportReminderAnswer, SessionChanged,
-                                Understood)
+from robot.core.effects import (CancelCall, Effect, Effects, LearnedFact, RaiseAlert, ReportReminderAnswer,
+                                SessionChanged, Understood)
 from robot.core.medication import Answer
 from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
 from robot.core.person_facts import Interest, PersonFact, apply_facts, is_a_guess, topic_fact
@@ -521,6 +521,11 @@ class DialogueManager(CallTalk, CheckinTalk):
         self._keep_waiting(conv, now)
 
     def _mention_unanswered(self, conv: Conversation, now: dt.datetime, effects: Effects) -> None:
+        """Staff's decision about a missed dose, told at a calm moment: not while the robot checks what it heard
+        (it would hold up "Did you say you need help?"), nor in a turn that called for help."""
+        confirming = conv.pending is not None and conv.pending.awaiting is Awaiting.COMMAND_CONFIRM
+        if confirming or any(isinstance(effect, RaiseAlert) for effect in effects.items):
+            return
         while conv.unanswered_medications:
             medication = conv.unanswered_medications.pop(0)
             self._say(conv, "medication.missed_notice", now, effects, medication=medication)

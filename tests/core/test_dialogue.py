@@ -215,6 +215,16 @@ def test_unanswered_reminder_is_mentioned_when_the_resident_next_engages(manager
     assert "medication.missed_notice" in acts(effects)
 
 
+def test_a_missed_dose_is_not_mentioned_while_a_call_for_help_is_being_confirmed_or_answered(
+        manager: DialogueManager) -> None:
+    manager.on_reminder_unanswered("r/x", PERSON, "Amlodipine", T0)
+    assert acts(hear_grammar(manager, "can't get up", T0 + dt.timedelta(hours=1))) == ["confirm.help"]
+    effects = hear_grammar(manager, "yes", T0 + dt.timedelta(hours=1, seconds=5))
+    assert alerts_in(effects) and "medication.missed_notice" not in acts(effects)
+    later = hear(manager, "Thank you", T0 + dt.timedelta(hours=1, minutes=5))
+    assert "medication.missed_notice" in acts(later)
+
+
 def test_a_reminder_during_a_call_is_deferred_not_spoken(manager: DialogueManager) -> None:
     manager.on_call_connected(PERSON)
     effects = manager.on_reminder_due("r/x", PERSON, "Amlodipine", "5 mg", 1, T0)
