@@ -313,11 +313,15 @@ class DialogueManager(CallTalk, CheckinTalk):
         pending = conv.pending
         if pending is None or pending.awaiting is not Awaiting.COMMAND_CONFIRM or pending.command is None:
             return False
-        if understanding.intent in YES_LIKE or understanding.intent is pending.command.intent:
+        about_help = pending.command.intent is NluIntent.NEED_HELP
+        if about_help and understanding.intent in (NluIntent.NO, NluIntent.FEELING_GOOD):
+            conv.pending = pending.resumes   # "Do you need help?" "No, I'm fine.": glad to hear it, nothing raised
+            self._say(conv, "wellbeing.glad", now, effects, latency)
+        elif understanding.intent in YES_LIKE or understanding.intent is pending.command.intent:
             conv.pending = None
             self._carry_out(conv, pending, now, latency, effects)
         elif understanding.intent is NluIntent.NO:
-            conv.pending = pending.resumes
+            conv.pending = pending.resumes   # misheard: the question it interrupted is asked again
             self._say(conv, "clarify.not_understood", now, effects, latency)
             self._keep_waiting(conv, now)
         else:
