@@ -418,6 +418,8 @@ class DialogueManager(CallTalk, CheckinTalk):
             self._end_session(conv, now, "farewell", effects)
         elif intent is NluIntent.GOODBYE:
             self._end_session(conv, now, "farewell", effects)   # goodbyes answered with goodbyes never end
+        elif conv.last_spoken is not None and conv.last_spoken.act == "help.reassure":
+            self._say(conv, "help.reassure", now, effects, latency)   # "Please hurry!": not "How interesting."
         elif intent is not NluIntent.GREET:   # greetings answered with greetings never end either
             self._say(conv, "smalltalk.ack", now, effects, latency)
 

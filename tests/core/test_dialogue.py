@@ -280,6 +280,7 @@ def test_help_heard_through_a_grammar_is_confirmed_then_alerted(manager: Dialogu
     effects = hear_grammar(manager, "yes", T0 + dt.timedelta(seconds=4))
     assert [a.alert.category for a in alerts_in(effects)] == [AlertCategory.HELP_REQUEST]
     assert acts(effects) == ["help.reassure"]
+    assert acts(hear(manager, "Yes please", T0 + dt.timedelta(seconds=12))) == ["help.reassure"]
 
 
 def test_help_denied_raises_nothing_and_an_unconfirmed_one_still_reaches_staff(manager: DialogueManager) -> None:
