@@ -76,10 +76,10 @@ class PocketsphinxEngine:
     def __init__(self, model_dir: Path = BUNDLED_MODEL_DIR) -> None:
         self._model_dir = model_dir
         self._lock = threading.Lock()
-        self._idle: list[Decoder] = []
+        self._idle: list[Decoder] = []               # grammar decoders
         self._searches: dict[int, set[str]] = {}     # id(decoder) -> grammar searches it holds
         self._reported_missing: set[str] = set()
-        self._idle_spotters: list[Decoder] = []
+        self._idle_spotters: list[Decoder] = []      # keyphrase (ALARMS) decoders
 
     def recogniser(self, locale: str, phrases: Iterable[str], context: bool = False) -> PocketsphinxRecogniser:
         """A recogniser for one utterance that can only hear `phrases` (those with every word in the dictionary).
@@ -124,8 +124,7 @@ class PocketsphinxEngine:
     def spotter(self) -> _Spotting:
         """A decoder listening for every ALARMS keyphrase, its utterance started; give it back with
         `return_spotter`."""
-        with self._lock:
-            decoder = self._idle_spotters.pop() if self._idle_spotters else None
+        decoder = self._take(self._idle_spotters)
         if decoder is None:
             decoder = self._new_decoder()
             with tempfile.NamedTemporaryFile("w", suffix=".kws", encoding="utf-8") as keyfile:
@@ -140,18 +139,22 @@ class PocketsphinxEngine:
         """Ends the spotter's utterance if it is still open (an abandoned utterance) and pools the decoder."""
         if spotting.open:
             spotting.finish()
-        with self._lock:
-            self._idle_spotters.append(spotting.decoder)
+        self._give(self._idle_spotters, spotting.decoder)
 
     def _checkout(self) -> Decoder:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._new_decoder()
+        decoder = self._take(self._idle)
+        return decoder if decoder is not None else self._new_decoder()
 
     def _checkin(self, decoder: Decoder) -> None:
+        self._give(self._idle, decoder)
+
+    def _take(self, pool: list[Decoder]) -> Decoder | None:
         with self._lock:
-            self._idle.append(decoder)
+            return pool.pop() if pool else None
+
+    def _give(self, pool: list[Decoder], decoder: Decoder) -> None:
+        with self._lock:
+            pool.append(decoder)
 
     def _new_decoder(self) -> Decoder:
         hmm, dictionary = self._model_dir / "en-us", self._model_dir / "cmudict-en-us.dict"

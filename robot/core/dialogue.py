@@ -190,11 +190,10 @@ class DialogueManager(CallTalk, CheckinTalk):
         """The reminder was escalated or missed: tell staff's decision to the resident next time they talk."""
         conv, effects = self._conversation(person_id), Effects()
         pending = conv.pending
-        if pending is not None and pending.awaiting is Awaiting.REMINDER and reminder_id in pending.reminders:
+        if pending is not None and reminder_id in pending.reminders:
             left = tuple(r for r in pending.reminders if r != reminder_id)
-            conv.pending = replace(pending, reminder_id=left[-1], earlier_reminders=left[:-1]) if left else None
-        elif pending is not None and pending.reminder_id == reminder_id:
-            conv.pending = None
+            still_asked = left and pending.awaiting is Awaiting.REMINDER
+            conv.pending = replace(pending, reminder_id=left[-1], earlier_reminders=left[:-1]) if still_asked else None
         conv.unanswered_medications.append(medication)
         return effects.items
 

@@ -32,10 +32,17 @@ class Speaker:
 
 
 @dataclass(frozen=True)
-class _RobotSpeaking:
+class RobotSpeaking:
+    """Whether the robot is talking, and which channels (residents' places) hear it."""
+
     speaking: bool
     now_ns: int
     channels: frozenset[str] | None = None   # the channels that hear the robot; None = every channel
+
+    @classmethod
+    def to(cls, person_id: str, now_ns: int) -> RobotSpeaking:
+        """An utterance to `person_id` (to everyone when empty), heard only in their place."""
+        return cls(True, now_ns, frozenset({person_id}) if person_id else None)
 
     def heard_on(self, channel: str) -> bool:
         return self.speaking and (self.channels is None or channel in self.channels)
@@ -110,8 +117,8 @@ class HearingWorker:
         self._speakers = speakers
         self._on_event = on_event
         self._listeners: dict[str, ChannelListener] = {}
-        self._robot_speaking = _RobotSpeaking(False, 0)   # also for listeners created later
-        self._inbox: queue.Queue[AudioFrame | _RobotSpeaking | _Expecting | None] = queue.Queue()
+        self._robot_speaking = RobotSpeaking(False, 0)   # also for listeners created later
+        self._inbox: queue.Queue[AudioFrame | RobotSpeaking | _Expecting | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="hearing", daemon=True)
         self._thread.start()
 
@@ -119,12 +126,10 @@ class HearingWorker:
         """Any thread: queue a frame of a known channel."""
         self._inbox.put(frame)
 
-    def robot_speaking(self, speaking: bool, now_ns: int, channels: frozenset[str] | None = None) -> None:
-        """Any thread: the robot started or stopped talking, heard on `channels` (None: on all of them).
-
-        A channel that hears the robot is muted (barge-in only); the others keep listening.
-        """
-        self._inbox.put(_RobotSpeaking(speaking, now_ns, channels))
+    def robot_speaking(self, robot: RobotSpeaking) -> None:
+        """Any thread: the robot started or stopped talking. A channel that hears it is muted (barge-in only);
+        the others keep listening."""
+        self._inbox.put(robot)
 
     def expect(self, channel: str, phrases: tuple[str, ...], valid_for_ns: int, now_ns: int,
                context: bool) -> None:
@@ -139,7 +144,7 @@ class HearingWorker:
 
     def _run(self) -> None:
         while (item := self._inbox.get()) is not None:
-            if isinstance(item, _RobotSpeaking):
+            if isinstance(item, RobotSpeaking):
                 self._robot_speaking = item
                 for channel, listener in self._listeners.items():
                     self._emit(channel, listener.set_robot_speaking(item.heard_on(channel), item.now_ns),

@@ -35,7 +35,7 @@ from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings
 from robot.core.profile import Home
 from robot.nodes.common import load_home_from_parameters
 from robot.nodes.convert.names import topic_id
-from robot.nodes.hearing import HearingWorker, RecogniserUsage, Speaker, TimedRecognisers, TimingLog
+from robot.nodes.hearing import HearingWorker, RecogniserUsage, RobotSpeaking, Speaker, TimedRecognisers, TimingLog
 from robot.nodes.params import declare
 from robot.rosenv import run_node
 
@@ -58,8 +58,7 @@ class SpeechRecognitionNode(Node):
             raise ValueError(f"speech_recognition: parameter mode: expected 'text' or 'audio', got {self._mode!r}")
         self._confidence = declare(self, "text_confidence", 0.95,
                                    "confidence reported for text-mode results (0..1)", 0.0, 1.0)
-        self._robot_speaking = False
-        self._robot_addressee: str | None = None   # whom the robot's current utterance is to ('' everyone)
+        self._robot = RobotSpeaking(False, 0)   # text mode: simulated residents, each in their own place
         self._hearing: list[_Hearing] = []
         self._speech_publishers: dict[str, Publisher] = {}
         self._speaking_publishers: dict[str, Publisher] = {}
@@ -79,21 +78,19 @@ class SpeechRecognitionNode(Node):
 
     # ---- text mode (and residents whose language has no recogniser) ------------------------------
     def _on_robot_speaking(self, msg: Bool) -> None:
-        self._robot_speaking = msg.data
-        if not msg.data:
-            self._robot_addressee = None
+        self._robot = RobotSpeaking(msg.data, self.get_clock().now().nanoseconds)   # to whom: not known yet
         if self._audio is not None:
-            self._audio.robot_speaking(msg.data)
+            self._audio.robot_speaking(self._robot)
 
     def _on_robot_spoke(self, msg: RobotSpeech) -> None:
-        self._robot_addressee = msg.person_id
+        self._robot = RobotSpeaking.to(msg.person_id, self.get_clock().now().nanoseconds)
         if self._audio is not None:
-            self._audio.robot_addresses(msg.person_id)
+            self._audio.robot_addresses(self._robot)
 
     def _on_utterance(self, utterance: SimulatedUtterance) -> None:
         if self._audio is not None and self._audio.plays(utterance):
             return
-        if self._robot_speaking and self._robot_addressee in (None, "", utterance.voice_id):
+        if self._robot.heard_on(utterance.voice_id):
             self.get_logger().info(f"muted while the robot speaks to them; dropped {utterance.voice_id}'s utterance")
             return
         ends_at = Time.from_msg(utterance.header.stamp) + Duration(nanoseconds=int(utterance.duration_s * 1e9))
@@ -201,18 +198,17 @@ class AudioHearing:
             self._exemplars[language] = {intent.value: sentences for intent, sentences in exemplars.intents.items()}
         return self._exemplars[language]
 
-    def robot_speaking(self, speaking: bool) -> None:
+    def robot_speaking(self, robot: RobotSpeaking) -> None:
         """A microphone hears the robot whoever it talks to; the simulated room's residents are in their
         own places, so there the robot is heard by the one it addresses (robot_addresses)."""
-        if speaking and self._residents_apart:
+        if robot.speaking and self._residents_apart:
             return
-        self._worker.robot_speaking(speaking, self._node.get_clock().now().nanoseconds)
+        self._worker.robot_speaking(robot)
 
-    def robot_addresses(self, person_id: str) -> None:
-        """The robot began an utterance to `person_id` (all residents when empty)."""
+    def robot_addresses(self, robot: RobotSpeaking) -> None:
+        """The robot began an utterance, heard in the place of the one it addresses (RobotSpeaking.to)."""
         if self._residents_apart:
-            channels = frozenset({person_id}) if person_id else None
-            self._worker.robot_speaking(True, self._node.get_clock().now().nanoseconds, channels)
+            self._worker.robot_speaking(robot)
 
     def close(self) -> None:
         if self._source is not None:
