@@ -13,8 +13,10 @@ contrib/non-free (`mbrola`, `mbrola-hn1`); `make setup` installs them.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from robot.core.audio import AudioClip, Voice
@@ -30,6 +32,8 @@ WORD_PAUSE_MS_PER_SLOWNESS = 250.0
 VOWELS = frozenset(VOWEL_PHONEMES.values())
 FRICATIVES = frozenset({"s", "s_>", "s\\", "h"})
 LEAD_PAUSE_MS, END_PAUSE_MS = 60, 150
+PHRASE_PAUSE_MS = 250   # at a comma or full stop inside the text, at NATURAL_WPM (longer when slower)
+PHRASE_END = re.compile(r"([^,.!?;:…]*)([,.!?;:…]+)")
 BASE_HZ, DECLINATION_HZ, ACCENT_RISE_HZ, FINAL_FALL_HZ, FINAL_RISE_HZ = 125.0, 20.0, 25.0, 30.0, 35.0
 
 VARIANT_PITCH = {"m1": 0.9, "m2": 1.0, "m3": 0.85, "m4": 1.05, "m5": 0.95, "m6": 1.1, "m7": 0.8,
@@ -57,37 +61,57 @@ def phone_ms(phoneme: str, last_vowel: bool, slowness: float = 1.0) -> float:
 
 
 def pho_script(text: str, slowness: float = 1.0, question: bool | None = None) -> str:
-    """The MBROLA .pho lines for `text`: phonemes, durations (ms) and pitch targets (% of the phone, Hz)."""
-    words = phrase_phonemes(text)
-    if not words:
+    """The MBROLA .pho lines for `text`: phonemes, durations (ms) and pitch targets (% of the phone, Hz).
+
+    Punctuation inside the text ends an intonational phrase, as a speaker's voice does at a comma: the
+    phrase's last vowel is drawn out and falls (rises before "?"), then a pause ("네, 부탁해요" is not
+    one run of syllables). `question` overrides the end of the whole text.
+    """
+    phrases = [(words, mark) for words, mark in
+               ((phrase_phonemes(part), mark) for part, mark in PHRASE_END.findall(text + ".")) if words]
+    if not phrases:
         raise ValueError(f"no Korean syllables to say in {text!r}")
-    asking = text.rstrip().endswith("?") if question is None else question
+    count = sum(len(words) for words, _ in phrases)
     between_words = round(WORD_PAUSE_MS_PER_SLOWNESS * max(slowness - 1.0, 0.0))
-    lines = [f"_ {LEAD_PAUSE_MS}"]
-    for index, phonemes in enumerate(words):
-        if index and between_words:
-            lines.append(f"_ {between_words}")
-        lines.extend(_word_lines(phonemes, index, len(words), asking, slowness))
+    lines, index = [f"_ {LEAD_PAUSE_MS}"], 0
+    for number, (words, mark) in enumerate(phrases):
+        last_phrase = number == len(phrases) - 1
+        asking = question if last_phrase and question is not None else "?" in mark
+        if number:
+            lines.append(f"_ {round(PHRASE_PAUSE_MS * slowness)}")
+        for position, phonemes in enumerate(words):
+            if position and between_words:
+                lines.append(f"_ {between_words}")
+            ending = Ending(position == len(words) - 1, asking)
+            lines.extend(_word_lines(phonemes, index, count, ending, slowness))
+            index += 1
     lines.append(f"_ {END_PAUSE_MS}")
     return "\n".join(lines) + "\n"
 
 
-def _word_lines(phonemes: list[str], index: int, count: int, asking: bool, slowness: float) -> list[str]:
+@dataclass(frozen=True)
+class Ending:
+    """Whether a word ends an intonational phrase, and if so whether it asks."""
+
+    phrase_final: bool
+    asking: bool
+
+
+def _word_lines(phonemes: list[str], index: int, count: int, ending: Ending, slowness: float) -> list[str]:
     """One word as a low-high accentual phrase on a line declining through the sentence."""
     vowel_positions = [i for i, phoneme in enumerate(phonemes) if phoneme in VOWELS]
     base = BASE_HZ - DECLINATION_HZ * index / count
-    last_word = index == count - 1
     lines = []
     for position, phoneme in enumerate(phonemes):
         if phoneme not in VOWELS:
             lines.append(f"{phoneme} {phone_ms(phoneme, False, slowness):.0f}")
             continue
         rank = vowel_positions.index(position)
-        final = last_word and position == vowel_positions[-1]
+        final = ending.phrase_final and position == vowel_positions[-1]
         pitch = base - ACCENT_RISE_HZ / 2 + ACCENT_RISE_HZ * rank / max(1, len(vowel_positions) - 1)
         duration = phone_ms(phoneme, final, slowness)
         if final:
-            end = pitch + FINAL_RISE_HZ if asking else base - FINAL_FALL_HZ
+            end = pitch + FINAL_RISE_HZ if ending.asking else base - FINAL_FALL_HZ
             lines.append(f"{phoneme} {duration:.0f} 0 {pitch:.0f} 100 {end:.0f}")
         else:
             lines.append(f"{phoneme} {duration:.0f} 50 {pitch:.0f}")

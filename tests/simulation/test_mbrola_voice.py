@@ -57,6 +57,16 @@ def test_a_question_ends_rising_and_a_statement_falling() -> None:
     assert final_pitch_move(pho_script("괜찮아요?")) > 0 > final_pitch_move(pho_script("괜찮아요."))
 
 
+def test_a_comma_ends_a_phrase_with_a_drawn_out_falling_vowel_and_a_pause() -> None:
+    lines = [line.split() for line in pho_script("네, 부탁해요.", slowness=1.5).splitlines()]
+    yes_vowel = lines[2]                      # after the lead pause and n
+    assert lines[1][0] == "n" and yes_vowel[0] == "e"
+    assert len(yes_vowel) == 6 and int(yes_vowel[5]) < int(yes_vowel[3])   # falls, as the sentence's end does
+    assert int(yes_vowel[1]) > 150 and lines[3][0] == "_" and int(lines[3][1]) >= 300
+    run_on = [line.split() for line in pho_script("네 부탁해요.", slowness=1.5).splitlines()]
+    assert int(run_on[2][1]) < 150 and int(run_on[3][1]) < 300
+
+
 def test_text_without_korean_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="no Korean syllables to say in 'hello'"):
         pho_script("hello")
