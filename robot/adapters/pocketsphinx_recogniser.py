@@ -16,7 +16,8 @@ leaving it out keeps "call my daughter" working while the log tells staff which 
 A safety net for calls for help: a grammar search hears one sentence, so a call strung together in one breath
 ("Help! I've fallen and I can't get up!") comes out as whichever sentence fits best, often not a help one
 ("hang up"). So while the person speaks, a keyphrase search (pocketsphinx kws) listens for ALARMS in the same
-audio; when it fires, the result is the help sentence the keyphrase stands for, which the dialogue confirms
+audio; when it fires and the grammar's own sentence is not one of the calls for help it was given (`urgent`),
+the result is the help sentence the keyphrase stands for, which the dialogue confirms
 ("Did you say you need help?") like any grammar result, and which staff get anyway when nobody answers.
 Streamed live it costs nothing after the end of speech. Measured by `carebot bench grammar` (help_recall,
 false_help): see README.
@@ -53,17 +54,9 @@ class Alarm:
     keyphrase: str
     sentence: str
     threshold: float            # pocketsphinx kws detection threshold: smaller hears more (and more falsely)
-    already_heard: frozenset[str] = frozenset()   # words showing the grammar heard a call for help itself
-
-    def overrides(self, spotted: set[str], heard: str) -> bool:
-        """Spotted, and the grammar's own sentence is not already a call for help (which then stands)."""
-        return self.keyphrase in spotted and not (self.already_heard & set(heard.split())) \
-            and self.keyphrase not in heard
 
 
-HELP_WORDS = frozenset({"help", "fallen", "fell", "hurt", "hurts", "nurse", "pain", "breathe", "ambulance",
-                        "emergency"})
-ALARMS = (Alarm("get up", "can't get up", 1e-20, HELP_WORDS),)
+ALARMS = (Alarm("get up", "can't get up", 1e-20),)
 """Chosen on `carebot bench grammar` audio (12 voices x 2 paces x 31 lines), one keyphrase at a time.
 "get up" (three syllables, in most fallen residents' calls) added 42 of 216 calls for help to the grammar's
 146 and 1 false alarm in 528 other lines; "help" alone fired on a third of ordinary lines at any threshold
@@ -81,19 +74,21 @@ class PocketsphinxEngine:
         self._reported_missing: set[str] = set()
         self._idle_spotters: list[Decoder] = []      # keyphrase (ALARMS) decoders
 
-    def recogniser(self, locale: str, phrases: Iterable[str], context: bool = False) -> PocketsphinxRecogniser:
+    def recogniser(self, locale: str, phrases: Iterable[str], context: bool = False,
+                   urgent: frozenset[str] = frozenset()) -> PocketsphinxRecogniser:
         """A recogniser for one utterance that can only hear `phrases` (those with every word in the dictionary).
 
         `context` (the few answers to one question) changes nothing here: a JSGF grammar is already a list of
-        whole sentences, and each phrase list gets its own search.
+        whole sentences, and each phrase list gets its own search. `urgent`: the calls for help among `phrases`;
+        the ALARMS standing for one of them listen alongside the grammar.
         """
         usable = self.usable_phrases(phrases)
         if not usable:
             raise ValueError(f"pocketsphinx ({locale}): no grammar sentence has all its words in the dictionary "
                              f"{self._model_dir / 'cmudict-en-us.dict'}; this engine decodes only a grammar: "
                              f"pass the resident's command phrases (robot.core.grammar.command_phrases)")
-        alarms = tuple(alarm for alarm in ALARMS if alarm.sentence in usable)
-        return PocketsphinxRecogniser(self, locale, usable, alarms)
+        alarms = tuple(alarm for alarm in ALARMS if alarm.sentence in usable and alarm.sentence in urgent)
+        return PocketsphinxRecogniser(self, locale, usable, alarms, urgent)
 
     def usable_phrases(self, phrases: Iterable[str]) -> tuple[str, ...]:
         """`phrases` without those holding a word the dictionary lacks (each such word logged once)."""
@@ -208,14 +203,15 @@ class _Spotting:
 
 class PocketsphinxRecogniser:
     """One utterance: buffers audio while the person speaks and decodes it at `finish()` (see module doc);
-    meanwhile a keyphrase search listens for the `alarms`."""
+    meanwhile a keyphrase search listens for the `alarms`, which override any sentence but an `urgent` one."""
 
     constrained = True
 
     def __init__(self, engine: PocketsphinxEngine, locale: str, phrases: tuple[str, ...],
-                 alarms: tuple[Alarm, ...] = ()) -> None:
+                 alarms: tuple[Alarm, ...] = (), urgent: frozenset[str] = frozenset()) -> None:
         self.locale = locale
         self.phrases = phrases
+        self._urgent = urgent
         self._engine = engine
         self._audio = bytearray()
         self._alarms = alarms
@@ -238,8 +234,8 @@ class PocketsphinxRecogniser:
             return Hypothesis("", 0.0, True)
         heard = self._engine.decode(bytes(self._audio), self.phrases)
         spotted = self._spotting.finish() if self._spotting is not None else set()
-        alarm = next((alarm for alarm in self._alarms if alarm.overrides(spotted, heard.text)), None)
-        if alarm is None:
+        alarm = next((alarm for alarm in self._alarms if alarm.keyphrase in spotted), None)
+        if alarm is None or heard.text in self._urgent:
             return heard
         return Hypothesis(alarm.sentence, SPOTTED_CONFIDENCE, True)
 

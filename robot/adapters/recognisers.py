@@ -39,11 +39,12 @@ class RecogniserChoice:
         model = self.model_for(locale)
         return model.engine if model is not None else None
 
-    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False) -> Recogniser:
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False,
+               urgent: frozenset[str] = frozenset()) -> Recogniser:
         model = self.model_for(locale)
         if model is None:
             raise NoSpeechModel(self.missing_model_message(locale))
-        return self._engine(model).recogniser(locale, phrases, context)
+        return self._engine(model).recogniser(locale, phrases, context, urgent)
 
     def missing_model_message(self, locale: str) -> str:
         language = language_of(locale)

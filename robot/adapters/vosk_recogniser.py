@@ -102,9 +102,11 @@ class VoskEngine:
                 self._model = self._load()
             return self._model
 
-    def recogniser(self, locale: str, phrases: Iterable[str] = (), context: bool = False) -> VoskRecogniser:
+    def recogniser(self, locale: str, phrases: Iterable[str] = (), context: bool = False,
+                   urgent: frozenset[str] = frozenset()) -> VoskRecogniser:
         """Free text when `phrases` is empty, else restricted to them (constrained); `context`: held to
-        whole sentences (module doc)."""
+        whole sentences (module doc). `urgent` (RecogniserFactory) is not used: vosk runs no keyphrase search
+        beside its grammar."""
         phrases = tuple(phrases)
         if context and not phrases:
             raise ValueError(f"vosk ({locale}): a context grammar needs the expected answers' phrases; got none")

@@ -112,8 +112,12 @@ class Recogniser(Protocol):
 class RecogniserFactory(Protocol):
     """Makes a fresh recogniser for one speaker's utterance in their language."""
 
-    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False) -> Recogniser:
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False,
+               urgent: frozenset[str] = frozenset()) -> Recogniser:
         """`phrases`: sentences this speaker is likely to say (grammar engines restrict to them).
+
+        `urgent`: those of `phrases` that are calls for help. An engine with a safety net for them (a keyphrase
+        search alongside its grammar) reports one when it spots a call that its grammar heard as something else.
 
         `context`: `phrases` are the few answers to a question just asked (a context grammar): the result is
         one or two of them whole, or empty text when the speech was none of them.

@@ -51,6 +51,11 @@ def command_phrases(lexicon: LanguageLexicon, contacts: Iterable[Contact] = ()) 
     return normalised_phrases([*_intent_phrases(lexicon), *_call_requests(lexicon, tuple(contacts))])
 
 
+def urgent_phrases(lexicon: LanguageLexicon) -> frozenset[str]:
+    """The calls for help among a language's grammar sentences (every need_help phrase, normalised)."""
+    return frozenset(normalised_phrases(lexicon.intents.get(IntentLabel.NEED_HELP, ())))
+
+
 def context_phrases(expected: Iterable[str], exemplars: Mapping[str, Sequence[str]],
                     answers: Iterable[str] = ()) -> tuple[str, ...]:
     """The sentences of the `expected` intents, then `answers`, then those of ALWAYS_HEARD; normalised, no

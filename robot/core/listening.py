@@ -132,13 +132,16 @@ class ChannelListener:
         self._utterance: _Utterance | None = None
         self._locale = ""
         self._phrases: tuple[str, ...] = ()
+        self._urgent: frozenset[str] = frozenset()
         self._expectation: _Expectation | None = None
         self._robot_speaking = False
         self._barged_in = False
 
-    def set_speaker(self, locale: str, phrases: tuple[str, ...] = (), end_of_speech_s: float | None = None) -> None:
-        """Who speaks on this channel from the next utterance on: language, likely sentences, their pause."""
-        self._locale, self._phrases = locale, tuple(phrases)
+    def set_speaker(self, locale: str, phrases: tuple[str, ...] = (), end_of_speech_s: float | None = None,
+                    urgent: frozenset[str] = frozenset()) -> None:
+        """Who speaks on this channel from the next utterance on: language, likely sentences, their pause, and
+        which of the sentences are calls for help (RecogniserFactory.create)."""
+        self._locale, self._phrases, self._urgent = locale, tuple(phrases), frozenset(urgent)
         if end_of_speech_s is not None:
             self._endpointer.set_end_of_speech(end_of_speech_s)
 
@@ -219,11 +222,11 @@ class ChannelListener:
         expectation = self._expectation_for(start_ns)
         try:
             if expectation is not None and expectation.context:
-                # the keyword only when needed: general-grammar factories need not know about contexts
-                recogniser = self._factory.create(self._locale, expectation.phrases, context=True)
+                recogniser = self._factory.create(self._locale, expectation.phrases, context=True,
+                                                  urgent=self._urgent)
             else:
                 phrases = expectation.grammar(self._phrases) if expectation is not None else self._phrases
-                recogniser = self._factory.create(self._locale, phrases)
+                recogniser = self._factory.create(self._locale, phrases, urgent=self._urgent)
             return _Utterance(start_ns, self._locale, recogniser, expected=expectation is not None)
         except NoSpeechModel as missing:
             return _Utterance(start_ns, self._locale, None, (Unheard.NO_MODEL, str(missing)))

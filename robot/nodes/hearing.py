@@ -29,6 +29,7 @@ class Speaker:
     phrases: tuple[str, ...]
     end_of_speech_s: float
     engine: str                   # the recogniser that hears them (for the benchmark's WER per engine)
+    urgent: frozenset[str] = frozenset()   # the calls for help among the phrases
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,9 @@ class TimedRecognisers:
     def __init__(self, inner: RecogniserFactory, usage: RecogniserUsage) -> None:
         self._inner, self._usage = inner, usage
 
-    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False) -> Recogniser:
-        inner = self._inner.create(locale, phrases, context=True) if context else self._inner.create(locale, phrases)
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False,
+               urgent: frozenset[str] = frozenset()) -> Recogniser:
+        inner = self._inner.create(locale, phrases, context, urgent)
         return _TimedRecogniser(inner, self._usage)
 
 
@@ -161,7 +163,7 @@ class HearingWorker:
             speaker = self._speakers[channel]
             listener = ChannelListener(self._make_vad(), self._recognisers, self._settings,
                                        lambda ended: self._emit(channel, [ended], time.monotonic_ns()))
-            listener.set_speaker(speaker.locale, speaker.phrases, speaker.end_of_speech_s)
+            listener.set_speaker(speaker.locale, speaker.phrases, speaker.end_of_speech_s, speaker.urgent)
             listener.set_robot_speaking(self._robot_speaking.heard_on(channel), self._robot_speaking.now_ns)
             self._listeners[channel] = listener
         return self._listeners[channel]

@@ -219,7 +219,7 @@ class AudioHearing:
     def _find_speakers(self, home: Home) -> dict[str, Speaker]:
         """Each resident with a recogniser for their language; the others are named in the log."""
         from robot.adapters.yaml_understanding import load_lexicon
-        from robot.core.grammar import command_phrases
+        from robot.core.grammar import command_phrases, urgent_phrases
 
         understanding = Path(self._node.get_parameter("profiles_dir").value) / "understanding"
         speakers: dict[str, Speaker] = {}
@@ -230,8 +230,13 @@ class AudioHearing:
                 unheard.setdefault(profile.locale, []).append(person_id)
                 continue
             lexicon_file = understanding / f"{profile.language}.yaml"
-            phrases = command_phrases(load_lexicon(lexicon_file), profile.contacts) if lexicon_file.exists() else ()
-            speakers[person_id] = Speaker(person_id, profile.locale, phrases, profile.speech.end_of_speech_s, engine)
+            phrases: tuple[str, ...] = ()
+            urgent: frozenset[str] = frozenset()
+            if lexicon_file.exists():
+                lexicon = load_lexicon(lexicon_file)
+                phrases, urgent = command_phrases(lexicon, profile.contacts), urgent_phrases(lexicon)
+            speakers[person_id] = Speaker(person_id, profile.locale, phrases, profile.speech.end_of_speech_s, engine,
+                                          urgent)
         for locale, people in unheard.items():
             self._node.get_logger().error(f"{', '.join(people)}: {self._choice.missing_model_message(locale)} "
                                           f"(in simulation their words still arrive as text)")

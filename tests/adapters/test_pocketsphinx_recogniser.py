@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -84,25 +85,31 @@ def test_bad_input_is_refused_with_a_reason(engine: PocketsphinxEngine) -> None:
         engine.recogniser("en-GB", ("zyxwvut",))
 
 
+@dataclass(frozen=True)
+class ResidentGrammar:
+    sentences: tuple[str, ...]
+    urgent: frozenset[str]       # the calls for help among them
+
+
 @pytest.fixture(scope="module")
-def resident_grammar(engine: PocketsphinxEngine) -> tuple[str, ...]:
+def resident_grammar(engine: PocketsphinxEngine) -> ResidentGrammar:
     """The English residents' grammar, as the speech_recognition node builds it."""
     from robot.adapters.yaml_understanding import load_lexicon
-    from robot.core.grammar import command_phrases
+    from robot.core.grammar import command_phrases, urgent_phrases
     from robot.paths import PROFILES_DIR
 
-    return engine.usable_phrases(command_phrases(load_lexicon(PROFILES_DIR / "understanding" / "en.yaml")))
+    lexicon = load_lexicon(PROFILES_DIR / "understanding" / "en.yaml")
+    return ResidentGrammar(engine.usable_phrases(command_phrases(lexicon)), urgent_phrases(lexicon))
 
 
-def heard_in_voices(engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, grammar: tuple[str, ...],
-                    line: str, voices: tuple[str, ...] = ("m1", "f2", "m3", "f4")) -> list[str]:
-    from dataclasses import replace
-
+def heard_in_voices(engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, grammar: ResidentGrammar,
+                    line: str, voices: tuple[str, ...] = ("m1", "f2", "m3", "f4"), urgent: bool = True) -> list[str]:
+    """`urgent`: the recogniser is told which sentences are calls for help (as the node does)."""
     from simulation.sim_microphone import resident_voice
 
     heard = []
     for seed, variant in enumerate(voices):
-        recogniser = engine.recogniser("en-GB", grammar)
+        recogniser = engine.recogniser("en-GB", grammar.sentences, urgent=grammar.urgent if urgent else frozenset())
         voice = replace(resident_voice("", "en-GB", variant), rate_wpm=110.0)
         feed(recogniser, noisy_speech(synthesiser.synthesise(line, voice), seed))
         heard.append(recogniser.finish().text)
@@ -110,7 +117,7 @@ def heard_in_voices(engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser,
 
 
 def test_a_fall_called_out_in_one_breath_is_heard_as_a_call_for_help(
-        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: tuple[str, ...]) -> None:
+        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: ResidentGrammar) -> None:
     """The grammar alone maps this onto whichever sentence fits best (often "hang up" or "feel alone"); the
     keyphrase search running alongside catches "get up"."""
     from robot.adapters.yaml_understanding import load_lexical_understanding
@@ -120,21 +127,25 @@ def test_a_fall_called_out_in_one_breath_is_heard_as_a_call_for_help(
     understanding = load_lexical_understanding(PROFILES_DIR / "understanding")
     heard = heard_in_voices(engine, synthesiser, resident_grammar, "Help! I've fallen and I can't get up!")
     assert [understanding.understand(text, "en-GB").intent for text in heard] == [NluIntent.NEED_HELP] * 4, heard
+    unwarned = heard_in_voices(engine, synthesiser, resident_grammar, "Help! I've fallen and I can't get up!",
+                               urgent=False)
+    assert "can't get up" not in unwarned     # the keyphrase search listens only when told the calls for help
 
 
 def test_ordinary_lines_are_not_turned_into_calls_for_help_by_the_keyphrase_search(
-        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: tuple[str, ...]) -> None:
+        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: ResidentGrammar) -> None:
     for line in ("Good morning!", "Call my daughter.", "Yes, I've taken them.", "Hang up."):
         heard = heard_in_voices(engine, synthesiser, resident_grammar, line)
         assert "can't get up" not in heard, (line, heard)
 
 
 def test_utterances_abandoned_half_way_leave_the_recogniser_working(
-        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: tuple[str, ...]) -> None:
+        engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: ResidentGrammar) -> None:
     """The robot began to speak: the utterance's recogniser is dropped unfinished, its keyphrase search too."""
     pcm = noisy_speech(synthesiser.synthesise("I can't get up.", Voice("en-gb")), 1)
     for _ in range(3):
-        feed(engine.recogniser("en-GB", resident_grammar), pcm[:len(pcm) // 4 * 2])
-    recogniser = engine.recogniser("en-GB", resident_grammar)
+        feed(engine.recogniser("en-GB", resident_grammar.sentences, urgent=resident_grammar.urgent),
+             pcm[:len(pcm) // 4 * 2])
+    recogniser = engine.recogniser("en-GB", resident_grammar.sentences, urgent=resident_grammar.urgent)
     feed(recogniser, pcm)
     assert recogniser.finish().text == "can't get up"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from robot.core.grammar import COMMON_FORMS_PER_INTENT, command_phrases, context_phrases, normalise_phrase
+from robot.core.grammar import (COMMON_FORMS_PER_INTENT, command_phrases, context_phrases, normalise_phrase,
+                                urgent_phrases)
 from robot.core.intents import IntentLabel, LanguageLexicon
 from robot.core.profile import Contact
 
@@ -27,6 +28,11 @@ def test_every_intent_phrase_is_a_sentence_once() -> None:
     phrases = command_phrases(ENGLISH)
     assert phrases[:4] == ("help me", "i've fallen", "call", "ring my")
     assert phrases.count("help me") == 1
+
+
+def test_the_calls_for_help_are_the_help_sentences_as_recognisers_write_them() -> None:
+    assert urgent_phrases(ENGLISH) == {"help me", "i've fallen"}
+    assert urgent_phrases(KOREAN) == frozenset()
 
 
 def test_a_resident_can_ask_for_their_own_family_by_name_and_relation() -> None:

@@ -45,13 +45,16 @@ class ScriptedFactory:
         self.text, self.languages = text, languages
         self.made: list[tuple[str, tuple[str, ...], ScriptedRecogniser]] = []
         self.contexts: list[bool] = []
+        self.urgent: list[frozenset[str]] = []
 
-    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False) -> ScriptedRecogniser:
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False,
+               urgent: frozenset[str] = frozenset()) -> ScriptedRecogniser:
         if locale not in self.languages:
             raise NoSpeechModel(f"no speech model for {locale}; run: carebot models install ...")
         recogniser = ScriptedRecogniser(locale, self.text)
         self.made.append((locale, phrases, recogniser))
         self.contexts.append(context)
+        self.urgent.append(urgent)
         return recogniser
 
 
@@ -223,6 +226,17 @@ def test_the_answer_to_a_question_is_decoded_against_the_expected_answers_then_t
     stream.play(*ONE_UTTERANCE)
     assert [(phrases, context) for (_, phrases, _), context in zip(factory.made, factory.contexts)] == [
         (ANSWERS, True), (GENERAL, False)]   # one final uses the expectation up
+
+
+def test_the_recogniser_is_told_which_sentences_are_calls_for_help_whatever_the_grammar() -> None:
+    factory = ScriptedFactory(text="yes")
+    ears = listener(factory)
+    ears.set_speaker("en-GB", GENERAL + ("help me",), urgent=frozenset({"help me"}))
+    ears.expect(ANSWERS, valid_for_ns=60 * S, now_ns=0)
+    stream = Stream(ears)
+    stream.play(*ONE_UTTERANCE)
+    stream.play(*ONE_UTTERANCE)
+    assert factory.contexts == [True, False] and factory.urgent == [frozenset({"help me"})] * 2
 
 
 def test_an_expectation_runs_out_on_the_stream_clock() -> None:

@@ -246,7 +246,8 @@ class RecordingFactory:
     def __init__(self) -> None:
         self.made: list[RecordingRecogniser] = []
 
-    def create(self, locale: str, phrases: tuple[str, ...] = ()) -> RecordingRecogniser:
+    def create(self, locale: str, phrases: tuple[str, ...] = (), context: bool = False,
+               urgent: frozenset[str] = frozenset()) -> RecordingRecogniser:
         self.made.append(RecordingRecogniser())
         return self.made[-1]
 
