@@ -27,6 +27,8 @@ def test_help_is_never_missed_on_the_urgent_part_of_the_test_set(understanding: 
     ("nie chcę brać tych tabletek", "pl", NluIntent.MED_DECLINED),
     ("おはようございます、今日もよろしく", "ja", NluIntent.GREET),
     ("오늘은 정말 기분이 좋네요", "ko", NluIntent.FEELING_GOOD),
+    ("그럼 부탁할게요", "ko", NluIntent.YES),      # "please do" accepts an offer, with no word for yes
+    ("bardzo proszę", "pl", NluIntent.YES),
 ])
 def test_common_intents_in_each_language(understanding: EmbeddingUnderstanding, text: str, language: str,
                                          intent: NluIntent) -> None:
