@@ -396,7 +396,9 @@ class DialogueManager(CallTalk, CheckinTalk):
     def _new_subject(self, conv: Conversation, understanding: NluResult, text: str, now: dt.datetime,
                      latency: float, effects: Effects) -> None:
         intent = understanding.intent
-        if self._weak(understanding):
+        if self._weak(understanding) and self._reassuring(conv):
+            self._say(conv, "help.reassure", now, effects, latency)   # waiting for help: never "pardon?"
+        elif self._weak(understanding):
             self._ask_again(conv, now, latency, effects)
         elif intent is NluIntent.CALL_FAMILY:
             self._request_call(conv, text, understanding.slots.get("relation"), now, latency, effects)
@@ -417,11 +419,16 @@ class DialogueManager(CallTalk, CheckinTalk):
             self._end_session(conv, now, "farewell", effects)
         elif intent is NluIntent.GOODBYE:
             self._end_session(conv, now, "farewell", effects)   # goodbyes answered with goodbyes never end
-        elif conv.last_spoken is not None and conv.last_spoken.act == "help.reassure":
+        elif self._reassuring(conv):
             self._say(conv, "help.reassure", now, effects, latency)   # "Please hurry!": not "How interesting."
         elif intent is not NluIntent.GREET:   # greetings answered with greetings never end either
             self._say(conv, "smalltalk.ack", now, effects, latency)
 
+
+    @staticmethod
+    def _reassuring(conv: Conversation) -> bool:
+        """The robot's last words told the resident help is coming."""
+        return conv.last_spoken is not None and conv.last_spoken.act == "help.reassure"
 
     def _ask_again(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
         """Not understood: "pardon?" first; twice in a row, offer what the robot can do instead."""

@@ -281,6 +281,8 @@ def test_help_heard_through_a_grammar_is_confirmed_then_alerted(manager: Dialogu
     assert [a.alert.category for a in alerts_in(effects)] == [AlertCategory.HELP_REQUEST]
     assert acts(effects) == ["help.reassure"]
     assert acts(hear(manager, "Yes please", T0 + dt.timedelta(seconds=12))) == ["help.reassure"]
+    for seconds in (20, 30, 40):   # words not understood get reassurance, never "pardon?" or a menu of choices
+        assert acts(hear(manager, "please hurry", T0 + dt.timedelta(seconds=seconds))) == ["help.reassure"]
 
 
 def test_help_denied_raises_nothing_and_an_unconfirmed_one_still_reaches_staff(manager: DialogueManager) -> None:
