@@ -360,6 +360,8 @@ class DialogueManager(CallTalk, CheckinTalk):
         elif pending.awaiting is Awaiting.WELLBEING and intent is NluIntent.FEELING_GOOD:
             self._say(conv, "wellbeing.glad", now, effects, latency)
             self._offer_topic(conv, now, effects)
+        elif pending.awaiting is Awaiting.TOPIC and _names_another_topic(understanding, pending.topic):
+            self._chat(conv, understanding.slots["topic"], now, latency, effects)   # follow hers, learn nothing
         elif pending.awaiting is Awaiting.TOPIC and intent in YES_LIKE | {NluIntent.CHAT}:
             self._learn_interest(conv, pending, Interest.LIKED, now, effects)
             self._ask_more(conv, pending.topic, now, latency, effects)
@@ -564,3 +566,9 @@ class DialogueManager(CallTalk, CheckinTalk):
     def _greeting_act(conv: Conversation, now: dt.datetime) -> str:
         hour = now.astimezone(ZoneInfo(conv.profile.timezone)).hour
         return "greeting.morning" if hour < 12 else "greeting.afternoon" if hour < 18 else "greeting.evening"
+
+
+def _names_another_topic(understanding: NluResult, offered: str) -> bool:
+    """Offered one topic, the resident talks about another ("Gardening?" - "Ah, cricket! ...")."""
+    topic = understanding.slots.get("topic", "")
+    return understanding.intent is NluIntent.CHAT and bool(topic) and topic != offered

@@ -12,8 +12,10 @@ from robot.core.acts import ACTS
 from robot.core.alerts import AlertCategory, Severity
 from robot.core.calls import CallOutcome
 from robot.core.dialogue import DialogueManager, DialoguePolicy
-from robot.core.effects import RaiseAlert, ReportReminderAnswer, SessionChanged, Speak, StartCall, Understood
+from robot.core.effects import (LearnedFact, RaiseAlert, ReportReminderAnswer, SessionChanged, Speak, StartCall,
+                                Understood)
 from robot.core.medication import Answer
+from robot.core.nlu import NluIntent, NluResult
 from robot.core.phrases import LanguagePhrases, PhraseBank
 from robot.core.profile import (Consent, Contact, Greeting, Home, ResidentProfile, SpeechStyle, TimeWindow,
                                 TopicInterest)
@@ -207,6 +209,16 @@ def test_small_talk_offers_the_likeliest_topic_and_never_an_avoided_one(manager:
     assert acts(effects) == ["wellbeing.glad", "smalltalk.offer_topic"]
     assert "topic=gardening" in spoken(effects)[1].text
     assert all("war" not in s.text for s in spoken(effects))
+
+
+def test_offered_one_topic_the_resident_who_talks_about_another_is_followed(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    assert "topic=gardening" in spoken(hear(manager, "Very well, thank you"))[1].text
+    said = "Oh, cricket! I used to watch it every summer."
+    effects = manager.on_speech(PERSON, said, "en-GB", T0, T0, understanding=NluResult(
+        said, NluIntent.CHAT, 0.7, {"topic": "cricket"}))
+    assert acts(effects) == ["smalltalk.ask_more"] and "topic=cricket" in spoken(effects)[0].text
+    assert not any(isinstance(e, LearnedFact) for e in effects)   # she did not say she likes gardening
 
 
 def test_unanswered_reminder_is_mentioned_when_the_resident_next_engages(manager: DialogueManager) -> None:
