@@ -82,7 +82,7 @@ def pho_script(text: str, slowness: float = 1.0, question: bool | None = None) -
         for position, phonemes in enumerate(words):
             if position and between_words:
                 lines.append(f"_ {between_words}")
-            ending = Ending(position == len(words) - 1, asking)
+            ending = _Ending(position == len(words) - 1, asking)
             lines.extend(_word_lines(phonemes, index, count, ending, slowness))
             index += 1
     lines.append(f"_ {END_PAUSE_MS}")
@@ -90,14 +90,14 @@ def pho_script(text: str, slowness: float = 1.0, question: bool | None = None) -
 
 
 @dataclass(frozen=True)
-class Ending:
+class _Ending:
     """Whether a word ends an intonational phrase, and if so whether it asks."""
 
     phrase_final: bool
     asking: bool
 
 
-def _word_lines(phonemes: list[str], index: int, count: int, ending: Ending, slowness: float) -> list[str]:
+def _word_lines(phonemes: list[str], index: int, count: int, ending: _Ending, slowness: float) -> list[str]:
     """One word as a low-high accentual phrase on a line declining through the sentence."""
     vowel_positions = [i for i, phoneme in enumerate(phonemes) if phoneme in VOWELS]
     base = BASE_HZ - DECLINATION_HZ * index / count

@@ -426,7 +426,6 @@ class DialogueManager(CallTalk, CheckinTalk):
         elif intent is not NluIntent.GREET:   # greetings answered with greetings never end either
             self._say(conv, "smalltalk.ack", now, effects, latency)
 
-
     @staticmethod
     def _reassuring(conv: Conversation) -> bool:
         """The robot's last words told the resident help is coming."""
