@@ -8,6 +8,7 @@
     carebot bench speech [SCENARIO] [--json] [--run-dir DIR]
     carebot bench grammar [--json]
     carebot bench nlu [--json] [--testset TSV] [--profiles-dir DIR] [--models-dir DIR]
+    carebot bench urgency [--json] [--testset DIR] [--lang CODE] [--no-model] [--profiles-dir DIR] [--models-dir DIR]
     carebot nlu [--lang CODE] [--profiles-dir DIR] [--models-dir DIR]   (stdin lines -> JSON lines)
     carebot models list|install PATH_OR_URL [--language LANG] [--sha256 HEX]|remove NAME [--models-dir DIR]
     carebot export --out DIR [--db PATH] [--from DATE] [--to DATE] [--arm ARM] [--study FILE]
@@ -37,6 +38,7 @@ from robot.graph import GraphError, load_graph, node_command, node_environment, 
 from robot.meds_cli import add_meds_parser
 from robot.models_cli import add_models_parser
 from robot.nlu_cli import add_bench_nlu_parser, add_nlu_parser
+from robot.urgency_cli import add_bench_urgency_parser
 from robot.research_cli import add_research_parsers
 from robot.core.profile import ProfileError
 from robot.paths import PROFILES_DIR, RUNS_DIR
@@ -88,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     grammar.add_argument("--json", action="store_true", help="print one JSON object (else one figure per line)")
     grammar.set_defaults(command=_bench_grammar)
     add_bench_nlu_parser(bench_commands)
+    add_bench_urgency_parser(bench_commands)
     add_bench_meds_parser(bench_commands)
     add_bench_research_parser(bench_commands)
 

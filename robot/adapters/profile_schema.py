@@ -42,7 +42,7 @@ SCHEMA_DIR = PROFILES_DIR / "schema"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://carebot.example/schema/"
 KINDS: Mapping[str, str] = {"cultures": "culture", "residents": "resident", "phrases": "phrases",
-                            "understanding": "understanding", "exemplars": "exemplars"}
+                            "understanding": "understanding", "exemplars": "exemplars", "urgency": "urgency"}
 _SOURCE_TEXT_KINDS = frozenset({"culture", "resident", "phrases"})   # read by yaml_profiles
 _NULL = "tag:yaml.org,2002:null"
 _TYPED_TAGS = frozenset({"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
@@ -351,6 +351,13 @@ def schema_errors(path: Path, registry: Registry | None = None, kind: str | None
     if content is not None or not document.errors:
         found += _validate(document, content, registry, schema_id(kind))
     return sorted(found, key=_sort_key)
+
+
+def document_lines(path: Path, kind: str) -> tuple[Any, Mapping[JsonPath, int]]:
+    """A file's content as its loader reads it, and the 1-based line of every value (by JSON path); call
+    after schema_errors found nothing."""
+    document, content = _read(path, kind)
+    return content, document.lines
 
 
 def _validate(document: _Document, content: Any, registry: Registry, root_uri: str) -> list[ProfileError]:

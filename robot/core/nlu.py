@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Protocol
 
 from robot.core.intents import normalise, occurs
 from robot.core.profile import Contact
+from robot.core.urgency import NO_URGENCY, Band, Urgency
 
 
 class NluIntent(str, Enum):
@@ -53,21 +54,24 @@ class Mood:
 
 
 NEUTRAL_MOOD = Mood(0.0, "neutral", 0.0)
-URGENT_CONFIDENCE = 0.9      # a literal help phrase: sure enough to alert staff, not proof (false alarms happen)
+URGENT_CONFIDENCE = 0.9      # the urgency detector is sure: enough to alert staff, not proof (false alarms happen)
 SURE_CALL = 0.6              # a call_family vote share this high needs no call word (the robot confirms anyway)
 CUE_CONFIDENCE = 0.7         # a curated phrase decided against the neighbours (the robot still confirms a call)
 
 
 @dataclass(frozen=True)
 class NluResult:
-    """What an utterance meant. `urgent_phrase` is the help phrase that forced need_help, if one did."""
+    """What an utterance meant. `need_help` is the urgency detector's decision alone (robot/core/urgency.py):
+    an understanding model reports how much it thinks of a call for help in `help_share` (0..1) and votes
+    among the other intents; `with_urgency` then sets `urgency` and, when it is SURE, the need_help intent."""
 
     text: str
     intent: NluIntent
     confidence: float
     slots: dict[str, str] = field(default_factory=dict)
     mood: Mood = NEUTRAL_MOOD
-    urgent_phrase: str = ""
+    urgency: Urgency = NO_URGENCY
+    help_share: float = 0.0
 
 
 class Understander(Protocol):
@@ -110,7 +114,6 @@ class LanguageCues:
     """Phrases of one language the policy looks for literally (normalised with robot.core.intents.normalise)."""
 
     language: str
-    urgent: tuple[str, ...]
     relations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     spaced: bool = True          # False: words are not separated by spaces (ja), match anywhere
@@ -119,21 +122,29 @@ class LanguageCues:
     unwell: tuple[str, ...] = () # "dizzy", "headache": feeling ill rather than feeling low
 
 
-def vote(neighbours: Sequence[Neighbour], policy: VotePolicy = VotePolicy()) -> tuple[NluIntent, float]:
-    """The winning intent and its weighted vote share among the k nearest; `other` when no clear winner."""
+def shares(neighbours: Sequence[Neighbour], policy: VotePolicy = VotePolicy()) -> dict[NluIntent, float]:
+    """Each intent's weighted share of the vote among the k nearest."""
     nearest = sorted(neighbours, key=lambda n: n.similarity, reverse=True)[: policy.k]
     if not nearest:
-        return NluIntent.OTHER, 0.0
+        return {}
     best = nearest[0].similarity
     weights: dict[NluIntent, float] = {}
     for neighbour in nearest:
         weight = math.exp((neighbour.similarity - best) / policy.temperature)
         weights[neighbour.intent] = weights.get(neighbour.intent, 0.0) + weight
-    winner = max(weights, key=lambda intent: weights[intent])
-    share = weights[winner] / sum(weights.values())
-    if share < policy.min_share:
-        return NluIntent.OTHER, round(1.0 - share, 3)
-    return winner, round(share, 3)
+    total = sum(weights.values())
+    return {intent: weight / total for intent, weight in weights.items()}
+
+
+def vote(neighbours: Sequence[Neighbour], policy: VotePolicy = VotePolicy()) -> tuple[NluIntent, float]:
+    """The winning intent and its weighted vote share among the k nearest; `other` when no clear winner."""
+    votes = shares(neighbours, policy)
+    if not votes:
+        return NluIntent.OTHER, 0.0
+    winner = max(votes, key=lambda intent: votes[intent])
+    if votes[winner] < policy.min_share:
+        return NluIntent.OTHER, round(1.0 - votes[winner], 3)
+    return winner, round(votes[winner], 3)
 
 
 # Letters that do not decompose into a base letter plus an accent, so normalise() keeps them; recognisers and
@@ -197,20 +208,25 @@ def mood_from_probabilities(probabilities: Mapping[str, float]) -> Mood:
 def understand(text: str, neighbours: Sequence[Neighbour], cues: Sequence[LanguageCues],
                contacts: Sequence[Contact] = (), mood: Mood = NEUTRAL_MOOD,
                policy: VotePolicy = VotePolicy()) -> NluResult:
-    """The full decision. An urgent phrase of any language in `cues` means need_help whatever the vote (a false
-    alarm is acceptable, a miss is not); otherwise the neighbours vote. Slots come from the first cues (put the
-    resident's language first) that find any."""
-    urgent = next((found for c in cues if (found := find_phrase(text, c.urgent, c.spaced))), "")
-    if urgent:
-        return NluResult(text, NluIntent.NEED_HELP, URGENT_CONFIDENCE, {}, mood, urgent)
-    intent, confidence = vote(neighbours, policy)
+    """The decision of the neighbours. Calls for help are the urgency detector's to decide (with_urgency): the
+    neighbours' share of need_help is reported, and the others vote on the rest. Slots come from the first cues
+    (put the resident's language first) that find any."""
+    help_share = shares(neighbours, policy).get(NluIntent.NEED_HELP, 0.0)
+    intent, confidence = vote([n for n in neighbours if n.intent is not NluIntent.NEED_HELP], policy)
     if cues:
         checked = checked_call_request(intent, text, cues[0], contacts, confidence)
         intent, confidence = checked, confidence if checked is intent else max(confidence, CUE_CONFIDENCE)
     slots = next((found for c in cues if (found := extract_slots(intent, text, c, contacts))), {})
     if cues:
         slots.update(refinements(intent, text, cues[0], mood))
-    return NluResult(text, intent, confidence, slots, mood)
+    return NluResult(text, intent, confidence, slots, mood, help_share=round(help_share, 3))
+
+
+def with_urgency(result: NluResult, urgency: Urgency) -> NluResult:
+    """The result with the urgency detector's verdict: SURE means need_help, whatever else was understood."""
+    if urgency.band is Band.SURE:
+        return replace(result, intent=NluIntent.NEED_HELP, confidence=URGENT_CONFIDENCE, slots={}, urgency=urgency)
+    return replace(result, urgency=urgency)
 
 
 def checked_call_request(intent: NluIntent, text: str, cues: LanguageCues, contacts: Sequence[Contact] = (),

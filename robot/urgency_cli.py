@@ -1,0 +1,152 @@
+"""`carebot bench urgency`: the urgency detector on a labelled test set, per language, group and style.
+
+    carebot bench urgency [--json] [--testset DIR] [--lang CODE] [--no-model] [--profiles-dir DIR] [--models-dir DIR]
+
+Test sets are folders of <lang>.tsv files (text, lang, group, style, label, category; label urgent or
+not_urgent). `tests/data/urgency/heldout` (the default) is never used to tune the detector;
+`tests/data/urgency/dev` is the set the data was tuned on. An urgent line counts as caught when it is SURE or
+UNSURE (the robot alerts at once, or asks and alerts unless told no); a not-urgent line SURE is a false alarm,
+UNSURE a question asked for nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from robot.measures import peak_rss_mb, percentile
+from robot.paths import PROFILES_DIR, PROJECT_ROOT
+
+EXIT_BAD_INPUT = 2
+HELDOUT = PROJECT_ROOT / "tests" / "data" / "urgency" / "heldout"
+COLUMNS = ("text", "lang", "group", "style", "label", "category")
+LABELS = ("urgent", "not_urgent")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One labelled utterance of a test set."""
+
+    text: str
+    language: str
+    group: str
+    style: str
+    urgent: bool
+    category: str
+
+
+def add_bench_urgency_parser(bench_subparsers: Any) -> None:
+    """Adds `urgency` to the `carebot bench` parsers."""
+    bench = bench_subparsers.add_parser("urgency", help="the urgency detector on a labelled test set: recall, "
+                                        "false alarms and questions asked, per language and group")
+    bench.add_argument("--json", action="store_true", help="print one JSON object (else one figure per line)")
+    bench.add_argument("--testset", type=Path, default=HELDOUT, metavar="DIR",
+                       help="folder of <lang>.tsv files (default: tests/data/urgency/heldout)")
+    bench.add_argument("--lang", metavar="CODE", help="only this language's file")
+    bench.add_argument("--no-model", action="store_true",
+                       help="the urgency data alone, without the understanding model's neighbours (fast)")
+    bench.add_argument("--profiles-dir", type=Path, default=PROFILES_DIR, metavar="DIR")
+    bench.add_argument("--models-dir", type=Path, metavar="DIR",
+                       help="model folder (default: $CAREBOT_MODELS_DIR, else ~/.local/share/carebot/models)")
+    bench.set_defaults(command=_bench_urgency)
+
+
+def read_lines(folder: Path, language: str | None = None) -> list[Line]:
+    """Every labelled line of the <lang>.tsv files in `folder` (comment lines start with #)."""
+    files = sorted(folder.glob(f"{language or '*'}.tsv"))
+    if not files:
+        raise ValueError(f"{folder}: no {language or '<lang>'}.tsv test files")
+    return [line for path in files for line in _read_file(path)]
+
+
+def _read_file(path: Path) -> list[Line]:
+    rows = [(n, row) for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if row.strip() and not row.startswith("#")]
+    if not rows or tuple(rows[0][1].split("\t")) != COLUMNS:
+        raise ValueError(f"{path}: expected a header line {' <tab> '.join(COLUMNS)}")
+    lines = []
+    for number, row in rows[1:]:
+        cells = row.split("\t")
+        if len(cells) != len(COLUMNS) or cells[4] not in LABELS or not cells[0].strip():
+            raise ValueError(f"{path}:{number}: expected {len(COLUMNS)} tab-separated cells with label "
+                             f"{' or '.join(LABELS)}, got {row!r}")
+        lines.append(Line(cells[0], cells[1], cells[2], cells[3], cells[4] == "urgent", cells[5]))
+    return lines
+
+
+def score(lines: Sequence[Line], bands: Sequence[str]) -> dict[str, Any]:
+    """Recall (SURE or UNSURE), SURE recall, false alarms (SURE) and questions (UNSURE) on not-urgent lines,
+    overall and per language, group, style and category; with every miss and false alarm listed."""
+    pairs = list(zip(lines, bands))
+    figures: dict[str, Any] = _rates(pairs)
+    for name, key in (("by_language", lambda l: l.language), ("by_group", lambda l: f"{l.language}/{l.group}"),
+                      ("by_style", lambda l: f"{l.language}/{l.style}"), ("by_category", lambda l: l.category)):
+        figures[name] = _grouped(pairs, key)
+    figures["misses"] = [f"{l.language}/{l.group}/{l.category}: {l.text}" for l, b in pairs if l.urgent and b == "none"]
+    figures["false_alarms"] = [f"{l.language}/{l.group}/{l.category}: {l.text}" for l, b in pairs
+                               if not l.urgent and b == "sure"]
+    figures["questions_asked"] = [f"{l.language}/{l.group}/{l.category}: {l.text}" for l, b in pairs
+                                  if not l.urgent and b == "unsure"]
+    return figures
+
+
+def _rates(pairs: Sequence[tuple[Line, str]]) -> dict[str, Any]:
+    urgent = [band for line, band in pairs if line.urgent]
+    calm = [band for line, band in pairs if not line.urgent]
+    return {"urgent": len(urgent), "not_urgent": len(calm),
+            "recall": _share(urgent, ("sure", "unsure")), "sure_recall": _share(urgent, ("sure",)),
+            "false_alarm_rate": _share(calm, ("sure",)), "unsure_rate": _share(calm, ("unsure",))}
+
+
+def _share(bands: Sequence[str], wanted: Sequence[str]) -> float | None:
+    return round(sum(band in wanted for band in bands) / len(bands), 3) if bands else None
+
+
+def _grouped(pairs: Sequence[tuple[Line, str]], key: Callable[[Line], str]) -> dict[str, Any]:
+    groups: dict[str, list[tuple[Line, str]]] = defaultdict(list)
+    for pair in pairs:
+        groups[key(pair[0])].append(pair)
+    return {name: _rates(members) for name, members in sorted(groups.items())}
+
+
+def _bench_urgency(arguments: argparse.Namespace) -> int:
+    from robot.adapters.janome_reading import readers
+    from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency
+    from robot.core.urgency import UrgencyDetector
+
+    try:
+        lines = read_lines(arguments.testset, arguments.lang)
+        started = time.perf_counter()
+        detector = UrgencyDetector(load_urgency(arguments.profiles_dir / URGENCY_FOLDER), readers())
+        understanding = None if arguments.no_model else _model(arguments)
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"carebot bench urgency: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    load_s = time.perf_counter() - started
+    bands, latencies = [], []
+    for line in lines:
+        began = time.perf_counter()
+        share = understanding.understand(line.text, line.language).help_share if understanding else None
+        bands.append(detector.assess(line.text, line.language, share).band.value)
+        latencies.append((time.perf_counter() - began) * 1000.0)
+    figures = {"testset": str(arguments.testset), "model": not arguments.no_model, "load_s": round(load_s, 1),
+               **score(lines, bands), "latency_p50_ms": round(percentile(latencies, 0.50), 2),
+               "latency_p95_ms": round(percentile(latencies, 0.95), 2), "peak_rss_mb": peak_rss_mb()}
+    if arguments.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        print("\n".join(f"{name}: {json.dumps(value, ensure_ascii=False)}" for name, value in figures.items()))
+    return 0
+
+
+def _model(arguments: argparse.Namespace) -> Any:
+    from robot.adapters.embedding_nlu import EmbeddingUnderstanding
+
+    return EmbeddingUnderstanding.load(arguments.profiles_dir, arguments.models_dir)
