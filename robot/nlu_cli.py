@@ -2,7 +2,9 @@
 
     carebot nlu [--lang CODE] [--profiles-dir DIR] [--models-dir DIR]
         stdin: one utterance per line (blank lines are skipped); stdout: one JSON object per line,
-        {"text", "intent", "confidence", "slots", "mood": {"valence", "emotion"}}, flushed per line.
+        {"text", "intent", "confidence", "slots", "mood": {"valence", "emotion"},
+         "urgency": {"band": sure|unsure|none, "category", "phrase", "reason"}}, flushed per line; the intent is
+        need_help whenever the urgency band is sure.
     carebot bench nlu [--json] [--testset TSV] [--profiles-dir DIR] [--models-dir DIR]
         accuracy, macro-F1, need_help recall, per-language and per-group accuracy, latency, peak RSS.
 """
@@ -53,17 +55,38 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
                         help="model folder (default: $CAREBOT_MODELS_DIR, else ~/.local/share/carebot/models)")
 
 
-def _load(arguments: argparse.Namespace) -> Any:
+def load_model(arguments: argparse.Namespace) -> Any:
     from robot.adapters.embedding_nlu import EmbeddingUnderstanding
 
     return EmbeddingUnderstanding.load(arguments.profiles_dir, arguments.models_dir)
+
+
+def understood(understanding: Any, urgency: Any, text: str, language: str | None) -> Any:
+    """What the dialogue would make of `text`: the model's result (None: no model) with the urgency detector's
+    verdict; a language with no urgency data of its own is judged by every language's."""
+    from robot.core.nlu import NluIntent, NluResult, with_urgency
+
+    code = language.split("-")[0].lower() if language else None
+    result = understanding.understand(text, language) if understanding is not None \
+        else NluResult(text, NluIntent.OTHER, 0.0)
+    share = result.help_share if understanding is not None else None
+    return with_urgency(result, urgency.assess(text, code if code in urgency.languages else None, share))
+
+
+def load_urgency(arguments: argparse.Namespace) -> Any:
+    from robot.adapters.janome_reading import readers
+    from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency
+    from robot.core.urgency import UrgencyDetector
+
+    return UrgencyDetector(load_urgency(arguments.profiles_dir / URGENCY_FOLDER), readers())
 
 
 def _nlu(arguments: argparse.Namespace) -> int:
     from robot.adapters.embedding_nlu import result_json
 
     try:
-        understanding = _load(arguments)
+        understanding = load_model(arguments)
+        urgency = load_urgency(arguments)
         if arguments.lang is not None:
             understanding.check_language(arguments.lang)
     except (ValueError, RuntimeError) as error:
@@ -72,7 +95,7 @@ def _nlu(arguments: argparse.Namespace) -> int:
     for line in sys.stdin:
         text = line.strip()
         if text:
-            result = understanding.understand(text, arguments.lang)
+            result = understood(understanding, urgency, text, arguments.lang)
             print(json.dumps(result_json(result), ensure_ascii=False), flush=True)
     return 0
 
@@ -113,7 +136,7 @@ def _bench_nlu(arguments: argparse.Namespace) -> int:
     try:
         examples = read_testset(arguments.testset)
         started = time.perf_counter()
-        understanding = _load(arguments)
+        understanding, urgency = load_model(arguments), load_urgency(arguments)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"carebot bench nlu: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -121,7 +144,7 @@ def _bench_nlu(arguments: argparse.Namespace) -> int:
     predictions, latencies = [], []
     for example in examples:
         began = time.perf_counter()
-        predictions.append(understanding.understand(example.text, example.language))
+        predictions.append(understood(understanding, urgency, example.text, example.language))
         latencies.append((time.perf_counter() - began) * 1000.0)
     figures = {"utterances": len(examples), "load_s": round(load_s, 1),
                **score(examples, [(p.intent.value, dict(p.slots)) for p in predictions]),

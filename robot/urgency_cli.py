@@ -117,15 +117,13 @@ def _grouped(pairs: Sequence[tuple[Line, str]], key: Callable[[Line], str]) -> d
 
 
 def _bench_urgency(arguments: argparse.Namespace) -> int:
-    from robot.adapters.janome_reading import readers
-    from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency
-    from robot.core.urgency import UrgencyDetector
+    from robot.nlu_cli import load_model, load_urgency, understood
 
     try:
         lines = read_lines(arguments.testset, arguments.lang)
         started = time.perf_counter()
-        detector = UrgencyDetector(load_urgency(arguments.profiles_dir / URGENCY_FOLDER), readers())
-        understanding = None if arguments.no_model else _model(arguments)
+        detector = load_urgency(arguments)
+        understanding = None if arguments.no_model else load_model(arguments)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"carebot bench urgency: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -133,8 +131,7 @@ def _bench_urgency(arguments: argparse.Namespace) -> int:
     bands, latencies = [], []
     for line in lines:
         began = time.perf_counter()
-        share = understanding.understand(line.text, line.language).help_share if understanding else None
-        bands.append(detector.assess(line.text, line.language, share).band.value)
+        bands.append(understood(understanding, detector, line.text, line.language).urgency.band.value)
         latencies.append((time.perf_counter() - began) * 1000.0)
     figures = {"testset": str(arguments.testset), "model": not arguments.no_model, "load_s": round(load_s, 1),
                **score(lines, bands), "latency_p50_ms": round(percentile(latencies, 0.50), 2),
@@ -144,9 +141,3 @@ def _bench_urgency(arguments: argparse.Namespace) -> int:
     else:
         print("\n".join(f"{name}: {json.dumps(value, ensure_ascii=False)}" for name, value in figures.items()))
     return 0
-
-
-def _model(arguments: argparse.Namespace) -> Any:
-    from robot.adapters.embedding_nlu import EmbeddingUnderstanding
-
-    return EmbeddingUnderstanding.load(arguments.profiles_dir, arguments.models_dir)

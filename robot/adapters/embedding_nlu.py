@@ -30,7 +30,7 @@ from robot.core.profile import Contact
 EXEMPLARS_FOLDER = "exemplars"
 UNDERSTANDING_FOLDER = "understanding"
 WARM_UP = "hello"
-_FIELDS = {"language", "spaced", "intents", "urgent", "relations", "topics", "emotions"}
+_FIELDS = {"language", "spaced", "intents", "relations", "topics", "emotions"}
 _MOOD_STEPS, _MOOD_RATE, _MOOD_L2 = 300, 2.0, 1e-3
 
 
@@ -82,8 +82,7 @@ def load_exemplars(path: Path) -> ExemplarSet:
     missing = [label for label in labels if label not in intents]
     if missing:
         raise ExemplarError(f"{path}: intents: missing {', '.join(missing)}; every label needs exemplars")
-    cues = LanguageCues(path.stem, _phrases(path, "urgent", data.get("urgent")),
-                        _mapping(path, "relations", data.get("relations", {})),
+    cues = LanguageCues(path.stem, _mapping(path, "relations", data.get("relations", {})),
                         _mapping(path, "topics", data.get("topics", {})), data.get("spaced", True))
     emotions = _mapping(path, "emotions", data.get("emotions", {}), sorted(EMOTION_VALENCE))
     return ExemplarSet(cues, {NluIntent(k): v for k, v in intents.items()}, emotions)
@@ -181,7 +180,8 @@ class _MoodModel:
 
 
 class EmbeddingUnderstanding:
-    """The understanding model the dialogue calls: `understand(text, language, contacts) -> NluResult`."""
+    """The understanding model the dialogue calls: `understand(text, language, contacts) -> NluResult`, with
+    `help_share` (how many of the nearest exemplars are calls for help) for the urgency detector."""
 
     def __init__(self, encoder: Encoder, exemplars: Mapping[str, ExemplarSet],
                  policy: VotePolicy = VotePolicy()) -> None:
@@ -230,8 +230,9 @@ class EmbeddingUnderstanding:
         return code
 
     def _neighbours(self, embedding: np.ndarray) -> list[Neighbour]:
+        """The nearest exemplars: enough that the k nearest that are not calls for help are among them."""
         similarities = self._bank @ embedding
-        k = min(self._policy.k, len(similarities))
+        k = min(3 * self._policy.k, len(similarities))
         nearest = np.argpartition(-similarities, k - 1)[:k]
         return [Neighbour(self._bank_intents[i], float(similarities[i])) for i in nearest]
 
@@ -242,4 +243,6 @@ class EmbeddingUnderstanding:
 def result_json(result: NluResult) -> dict[str, Any]:
     """The `carebot nlu` line for one result (the CLI contract of issue 4)."""
     return {"text": result.text, "intent": result.intent.value, "confidence": result.confidence,
-            "slots": dict(result.slots), "mood": {"valence": result.mood.valence, "emotion": result.mood.emotion}}
+            "slots": dict(result.slots), "mood": {"valence": result.mood.valence, "emotion": result.mood.emotion},
+            "urgency": {"band": result.urgency.band.value, "category": result.urgency.category,
+                        "phrase": result.urgency.phrase, "reason": result.urgency.reason}}

@@ -1,8 +1,8 @@
 """Profiles that reload while the robot runs; an invalid edit is rejected and the last good Home stays.
 
-A node calls `poll()` from a timer. Each poll lists the profile files (cultures/, phrases/, residents/) and
+A node calls `poll()` from a timer. Each poll lists the profile files (cultures/, phrases/, urgency/, residents/) and
 compares (mtime, size, inode) with the last poll; only when these differ are the changed files hashed, and
-only when the hashes differ is the folder loaded again with robot.adapters.yaml_profiles. A rejected edit is
+only when the hashes differ is the folder loaded again (urgency/ too: what a call for help sounds like) with robot.adapters.yaml_profiles. A rejected edit is
 reported once per distinct bad content: polling again without a further edit gives UNCHANGED.
 """
 
@@ -21,7 +21,7 @@ from robot.core.alerts import AlertCategory, Severity, StaffAlert
 from robot.core.profile import Home, ProfileError
 
 PARAMETERS = ("profiles_dir", "residents_dir", "residents")   # declared by robot.nodes.common
-_WATCHED = ("cultures", "phrases")
+_WATCHED = ("cultures", "phrases", "urgency")
 _Stat = tuple[int, int, int]          # mtime_ns, size, inode: an atomic replace changes the inode
 
 

@@ -28,6 +28,8 @@ from robot.core.acts import ACTS, min_variants
 from robot.core.checkins import INSTRUMENTS
 from robot.core.medication import DoseTime, MedicationEntry
 from robot.core.phrases import OPTIONAL_WORDS, REQUIRED_WORDS, LanguagePhrases, PhraseBank, template_slots
+from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency_folder
+from robot.core.urgency import UrgencyLanguage
 from robot.core.profile import (
     ADDRESS_FORMS, DOSE_EVENTS, GESTURES, ROUTINE_EVENTS, WEEKDAYS, CheckinSchedule, Consent, Contact,
     CultureTemplate, Formality, Greeting, Home, Medication, Observance, ObservanceKind, ProfileError, ResidentEntry, Routine, Source,
@@ -691,6 +693,7 @@ class _Tree:
     phrases: dict[str, _PhraseRecord] = field(default_factory=dict)
     culture_files: set[str] = field(default_factory=set)     # stems, readable or not
     phrase_files: set[str] = field(default_factory=set)
+    urgency: dict[str, UrgencyLanguage] = field(default_factory=dict)
     errors: list[ProfileError] = field(default_factory=list)
 
 
@@ -754,6 +757,8 @@ def _read_tree(profiles_dir: Path, residents_dir: Path) -> _Tree:
     tree.culture_files = {path.stem for path in (profiles_dir / "cultures").glob("*.yaml")}
     tree.phrase_files = {path.stem for path in (profiles_dir / "phrases").glob("*.yaml")}
     tree.residents = _read_folder(residents_dir, tree.errors, _resident)
+    tree.urgency, urgency_errors = load_urgency_folder(profiles_dir / URGENCY_FOLDER)
+    tree.errors += urgency_errors
     _check_references(tree)
     _check_coverage(tree)
     return tree
@@ -786,7 +791,7 @@ def load_home(profiles_dir: Path, residents_dir: Path | None = None, only: Seque
                                got=repr(person_id))
     residents = {record.entry.person_id: resolve_resident(tree.cultures[record.entry.culture_id], record.entry)
                  for record in tree.residents if not only or record.entry.person_id in only}
-    return Home(cultures=tree.cultures, residents=residents)
+    return Home(cultures=tree.cultures, residents=residents, urgency=tree.urgency)
 
 
 def load_phrase_bank(profiles_dir: Path) -> PhraseBank:

@@ -63,6 +63,7 @@ ACTS: Mapping[str, frozenset[str]] = MappingProxyType({
     "clarify.offer_choices": _slots("address"),
     "time.tell": _slots("time"),
     "confirm.help": _slots(),
+    "help.ask": _slots("address"),      # the urgency detector was unsure: "Do you need help? Shall I call a carer?"
     "confirm.med_taken": _slots(),
     "confirm.med_declined": _slots(),
     "filler": _slots(),

@@ -4,10 +4,12 @@ Pure: time comes in as arguments, sentences come from the phrase bank, understan
 classifier. Safety first (a help request is handled before anything else), then whatever question
 the robot is waiting on, then what the resident brought up. Reminders take the floor from small talk.
 
-Words decoded against a command grammar (`constrained`) can be any speech forced onto a command, so a
-safety or care command heard that way is confirmed with the person before the robot acts on it. A help
-request nobody confirms or denies still reaches staff when the confirmation times out: a missed fall
-costs more than a false alarm.
+Calls for help are decided by the urgency detector (robot/core/urgency.py), whatever the intent vote says,
+in three bands: SURE raises an urgent alert and reassures at once; UNSURE asks once ("Do you need help?")
+and alerts anyway unless the answer is a clear no, or when no answer comes within the resident's own answer
+time. Words decoded against a command grammar (`constrained`) can be any speech forced onto a command, so a
+call for help or care command heard that way is confirmed first, as an UNSURE one is: a missed fall costs
+more than a false alarm.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from robot.core.dialogue_checkins import CheckinTalk
 from robot.core.effects import (CancelCall, Effect, Effects, LearnedFact, RaiseAlert, ReportReminderAnswer,
                                 SessionChanged, Understood)
 from robot.core.medication import Answer
-from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander
+from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, NluResult, Understander, with_urgency
 from robot.core.person_facts import Interest, PersonFact, apply_facts, is_a_guess, topic_fact
 from robot.core.phrases import PhraseBank
 from robot.core.profile import Home
+from robot.core.urgency import Band, Reader, Urgency, UrgencyDetector
 
 
 REMINDER_ANSWERS = {
@@ -80,9 +83,13 @@ class DialogueManager(CallTalk, CheckinTalk):
     def __init__(self, home: Home, phrases: PhraseBank, understander: Understander,
                  policy: DialoguePolicy = DialoguePolicy(), facts: Iterable[PersonFact] = (),
                  plans: Iterable[PlannedCall] = (),
-                 checkins_done: Mapping[str, Mapping[str, dt.datetime]] | None = None) -> None:
+                 checkins_done: Mapping[str, Mapping[str, dt.datetime]] | None = None,
+                 readers: Mapping[str, Reader] | None = None) -> None:
         """`facts`: what residents told the robot before (a person store); they win over `home`'s guesses.
-        `plans`: calls planned before a restart. `checkins_done`: person -> instrument -> when last done."""
+        `plans`: calls planned before a restart. `checkins_done`: person -> instrument -> when last done.
+        `readers`: phonetic readers the urgency data of `home` asks for (Japanese kana)."""
+        self._readers = dict(readers or {})
+        self._urgency = UrgencyDetector(home.urgency, self._readers)
         self._phrases = phrases
         self._plans = CallPlans(tuple(plans))
         self._checkins_done = {person: dict(done) for person, done in (checkins_done or {}).items()}
@@ -145,10 +152,10 @@ class DialogueManager(CallTalk, CheckinTalk):
         effects.add(Understood(person_id, conv.session_id, text, locale, understanding, heard_at))
         if self._confirmation_answered(conv, understanding, now, latency, effects):
             pass
-        elif understanding.intent is NluIntent.NEED_HELP and constrained:
-            self._confirm_command(conv, "confirm.help", understanding, now, latency, effects)
-        elif understanding.intent is NluIntent.NEED_HELP:
+        elif understanding.intent is NluIntent.NEED_HELP and not constrained:
             self._help(conv, understanding, now, latency, effects)
+        elif understanding.intent is NluIntent.NEED_HELP or understanding.urgency.band is Band.UNSURE:
+            self._ask_about_help(conv, understanding, constrained, now, latency, effects)
         elif conv.checkin is not None and not self._checkin_interrupted(conv, understanding, text, now, effects):
             self._checkin_step(conv, conv.checkin.on_answer(text, heard_confidence),
                                now, latency, effects)
@@ -164,9 +171,16 @@ class DialogueManager(CallTalk, CheckinTalk):
         return effects.items
 
     def understand(self, person_id: str, text: str) -> NluResult:
-        """What `text` means from this resident (their language first, their contacts for names)."""
+        """What `text` means from this resident (their language first, their contacts for names), with the
+        urgency detector's verdict (it alone decides need_help)."""
         profile = self._conversation(person_id).profile
-        return self._understander.understand(text, profile.language, profile.contacts)
+        result = self._understander.understand(text, profile.language, profile.contacts)
+        return with_urgency(result, self._assess(text, profile.language, result.help_share))
+
+    def _assess(self, text: str, language: str, help_share: float) -> Urgency:
+        """A language with no urgency data of its own is judged by every language's."""
+        code = language.split("-")[0].lower()
+        return self._urgency.assess(text, code if code in self._urgency.languages else None, help_share)
 
     def on_reminder_due(self, reminder_id: str, person_id: str, medication: str, dose: str, attempt: int,
                         now: dt.datetime) -> list[Effect]:
@@ -241,6 +255,8 @@ class DialogueManager(CallTalk, CheckinTalk):
     def update_profiles(self, home: Home) -> None:
         """Edited profiles count from the next sentence on; conversations under way carry on. A resident
         no longer in `home` is forgotten (their words are ignored from now on)."""
+        if home.urgency != self._home.urgency:
+            self._urgency = UrgencyDetector(home.urgency, self._readers)
         self._home = home
         for person_id in set(self._conversations) - set(home.residents):
             del self._conversations[person_id]
@@ -293,7 +309,7 @@ class DialogueManager(CallTalk, CheckinTalk):
         if pending.awaiting is Awaiting.COMMAND_CONFIRM and pending.command is not None \
                 and pending.command.intent is NluIntent.NEED_HELP:
             self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST,
-                        "Resident may have asked for help (heard through a command grammar, not confirmed)",
+                        "Resident may need help (asked, no answer)" + _need(pending.command),
                         pending.command, now, effects)
             return
         for reminder_id in pending.reminders:
@@ -307,16 +323,27 @@ class DialogueManager(CallTalk, CheckinTalk):
                                command=command, resumes=resumes)
         self._keep_waiting(conv, now)
 
+    def _ask_about_help(self, conv: Conversation, understanding: NluResult, constrained: bool, now: dt.datetime,
+                        latency: float, effects: Effects) -> None:
+        """Maybe a call for help: ask once; the answer, or its absence, decides (_confirmation_answered)."""
+        if self._reassuring(conv):
+            self._say(conv, "help.reassure", now, effects, latency)   # help is already on its way
+            return
+        asked = replace(understanding, intent=NluIntent.NEED_HELP)
+        resumes = conv.pending if conv.pending is not None and conv.pending.awaiting is not Awaiting.COMMAND_CONFIRM \
+            else None
+        self._confirm_command(conv, "confirm.help" if constrained else "help.ask", asked, now, latency, effects,
+                              resumes=resumes)
+
     def _confirmation_answered(self, conv: Conversation, understanding: NluResult, now: dt.datetime,
                                latency: float, effects: Effects) -> bool:
         pending = conv.pending
         if pending is None or pending.awaiting is not Awaiting.COMMAND_CONFIRM or pending.command is None:
             return False
-        about_help = pending.command.intent is NluIntent.NEED_HELP
-        if about_help and understanding.intent in (NluIntent.NO, NluIntent.FEELING_GOOD):
-            conv.pending = pending.resumes   # "Do you need help?" "No, I'm fine.": glad to hear it, nothing raised
-            self._say(conv, "wellbeing.glad", now, effects, latency)
-        elif understanding.intent in YES_LIKE or understanding.intent is pending.command.intent:
+        if pending.command.intent is NluIntent.NEED_HELP:
+            self._help_question_answered(conv, pending, understanding, now, latency, effects)
+            return True
+        if understanding.intent in YES_LIKE or understanding.intent is pending.command.intent:
             conv.pending = None
             self._carry_out(conv, pending, now, latency, effects)
         elif understanding.intent is NluIntent.NO:
@@ -327,6 +354,21 @@ class DialogueManager(CallTalk, CheckinTalk):
             conv.pending = pending.resumes   # something else entirely: handle it as what it is
             return False
         return True
+
+    def _help_question_answered(self, conv: Conversation, pending: Pending, understanding: NluResult,
+                                now: dt.datetime, latency: float, effects: Effects) -> None:
+        """"Do you need help?": a clear no (or "I'm fine") raises nothing; "pardon?" asks again; anything else
+        (yes, a new call for help, words not understood, another subject) alerts staff anyway."""
+        if understanding.intent in (NluIntent.NO, NluIntent.FEELING_GOOD) and understanding.urgency.band is Band.NONE:
+            conv.pending = pending.resumes
+            self._say(conv, "wellbeing.glad", now, effects, latency)
+        elif understanding.intent is NluIntent.REPEAT and not pending.clarified:
+            self._repeat(conv, now, latency, effects)
+            conv.pending = replace(pending, clarified=True)
+            self._keep_waiting(conv, now)
+        else:
+            conv.pending = None
+            self._help(conv, pending.command or understanding, now, latency, effects)
 
     def _carry_out(self, conv: Conversation, confirmed: Pending, now: dt.datetime, latency: float,
                    effects: Effects) -> None:
@@ -508,14 +550,16 @@ class DialogueManager(CallTalk, CheckinTalk):
     def _help(self, conv: Conversation, understanding: NluResult, now: dt.datetime, latency: float,
               effects: Effects) -> None:
         self._abandon_checkin(conv, now, effects)
-        self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST, "Resident asked for help",
+        self._alert(conv, Severity.URGENT, AlertCategory.HELP_REQUEST, "Resident asked for help" + _need(understanding),
                     understanding, now, effects)
         self._say(conv, "help.reassure", now, effects, latency)
 
     def _alert(self, conv: Conversation, severity: Severity, category: AlertCategory, summary: str,
                understanding: NluResult, now: dt.datetime, effects: Effects) -> None:
+        urgency = understanding.urgency
         self._raise(conv, severity, category, summary, now, effects,
-                    {"intent": understanding.intent.value, "confidence": f"{understanding.confidence:.2f}"})
+                    {"intent": understanding.intent.value, "confidence": f"{understanding.confidence:.2f}",
+                     "urgency": urgency.band.value, "need": urgency.category, "reason": urgency.reason})
 
 
     def _stop(self, conv: Conversation, now: dt.datetime, latency: float, effects: Effects) -> None:
@@ -571,3 +615,8 @@ def _names_another_topic(understanding: NluResult, offered: str) -> bool:
     """Offered one topic, the resident talks about another ("Gardening?" - "Ah, cricket! ...")."""
     topic = understanding.slots.get("topic", "")
     return understanding.intent is NluIntent.CHAT and bool(topic) and topic != offered
+
+
+def _need(understanding: NluResult) -> str:
+    """The kind of need the urgency detector heard, for staff (the words stay out of alerts: consent)."""
+    return f" ({understanding.urgency.category})" if understanding.urgency.category else ""

@@ -105,7 +105,8 @@ class LexicalIntentClassifier:
     def languages(self) -> frozenset[str]:
         return frozenset(self._lexicons)
 
-    def classify(self, text: str, language: str) -> Understanding:
+    def classify(self, text: str, language: str, ignore: frozenset[IntentLabel] = frozenset()) -> Understanding:
+        """The best-matching label, leaving out the labels in `ignore`."""
         lexicon = self._lexicons.get(language)
         if lexicon is None:
             raise KeyError(f"no understanding data for language {language!r}")
@@ -113,6 +114,8 @@ class LexicalIntentClassifier:
         slots = self._relation_slot(normalised, lexicon)
         best: tuple[int, IntentLabel] | None = None
         for label, phrases in lexicon.intents.items():
+            if label in ignore:
+                continue
             for phrase in phrases:
                 if phrase and occurs(phrase, normalised, lexicon.spaced):
                     weight = len(phrase) + (1000 if label in SAFETY_INTENTS else 0)
@@ -124,6 +127,12 @@ class LexicalIntentClassifier:
         coverage = matched_chars / max(len(normalised), 1)
         confidence = round(min(0.99, 0.6 + 0.4 * coverage), 3)
         return Understanding(best[1], confidence, slots)
+
+    def mentions(self, text: str, language: str, label: IntentLabel) -> bool:
+        """Whether one of `label`'s phrases occurs in `text`."""
+        lexicon = self._lexicons[language]
+        normalised = normalise(text)
+        return any(phrase and occurs(phrase, normalised, lexicon.spaced) for phrase in lexicon.intents.get(label, ()))
 
     @staticmethod
     def _relation_slot(text: str, lexicon: LanguageLexicon) -> dict[str, str]:

@@ -15,7 +15,6 @@ from robot.core.nlu import (FEELING_SLOT, LATER, NEUTRAL_MOOD, UNWELL, WHEN_SLOT
 from robot.core.profile import Contact
 
 _LABELS: Mapping[IntentLabel, tuple[NluIntent, dict[str, str]]] = {
-    IntentLabel.NEED_HELP: (NluIntent.NEED_HELP, {}),
     IntentLabel.STOP: (NluIntent.STOP, {}),
     IntentLabel.REPEAT: (NluIntent.REPEAT, {}),
     IntentLabel.MED_TAKEN: (NluIntent.MED_TAKEN, {}),
@@ -35,7 +34,6 @@ _MOODS: Mapping[IntentLabel, Mood] = {
     IntentLabel.FEELING_LONELY: Mood(-0.6, "lonely", 0.6),
     IntentLabel.FEELING_UNWELL: Mood(-0.8, "pain", 0.6),
     IntentLabel.FEELING_GOOD: Mood(0.8, "joy", 0.6),
-    IntentLabel.NEED_HELP: Mood(-0.6, "anxious", 0.6),
 }
 
 
@@ -44,7 +42,7 @@ class LexicalUnderstanding:
 
     def __init__(self, lexicons: Mapping[str, LanguageLexicon]) -> None:
         self._classifier = LexicalIntentClassifier(dict(lexicons))
-        self._cues = {code: LanguageCues(code, (), lexicon.relations, spaced=lexicon.spaced)
+        self._cues = {code: LanguageCues(code, lexicon.relations, spaced=lexicon.spaced)
                       for code, lexicon in lexicons.items()}
 
     @property
@@ -52,13 +50,16 @@ class LexicalUnderstanding:
         return self._classifier.languages
 
     def understand(self, text: str, language: str | None = None, contacts: Sequence[Contact] = ()) -> NluResult:
+        """Calls for help are the urgency detector's to decide: a help phrase only sets `help_share` to 1."""
         code = self._language(language)
-        found = self._classifier.classify(text, code)
+        help_share = 1.0 if self._classifier.mentions(text, code, IntentLabel.NEED_HELP) else 0.0
+        found = self._classifier.classify(text, code, ignore=frozenset({IntentLabel.NEED_HELP}))
         if found.intent is IntentLabel.SMALL_TALK and found.confidence <= LexicalIntentClassifier.NO_MATCH_CONFIDENCE:
-            return NluResult(text, NluIntent.OTHER, found.confidence)
+            return NluResult(text, NluIntent.OTHER, found.confidence, help_share=help_share)
         intent, refined = _LABELS[found.intent]
         slots = extract_slots(intent, text, self._cues[code], contacts) or dict(found.slots)
-        return NluResult(text, intent, found.confidence, {**slots, **refined}, _MOODS.get(found.intent, NEUTRAL_MOOD))
+        return NluResult(text, intent, found.confidence, {**slots, **refined}, _MOODS.get(found.intent, NEUTRAL_MOOD),
+                         help_share=help_share)
 
     def _language(self, language: str | None) -> str:
         code = (language or "en").split("-")[0].split("_")[0].lower()

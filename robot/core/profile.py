@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
+
+from robot.core.urgency import UrgencyLanguage
 
 GESTURES = frozenset({"wave", "bow", "namaste", "handshake", "nod"})
 ADDRESS_FORMS = frozenset({
@@ -352,10 +354,12 @@ class ResidentProfile:
 
 @dataclass(frozen=True)
 class Home:
-    """Everything the robot knows about the care home it serves: culture templates and residents."""
+    """Everything the robot knows about the care home it serves: culture templates, residents, and what a call
+    for help sounds like in each language (profiles/urgency)."""
 
     cultures: dict[str, CultureTemplate]
     residents: dict[str, ResidentProfile]
+    urgency: Mapping[str, UrgencyLanguage] = field(default_factory=dict)
 
     def resident(self, person_id: str) -> ResidentProfile:
         try:

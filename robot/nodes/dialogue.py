@@ -35,6 +35,7 @@ from std_msgs.msg import Bool
 from carebot_interfaces.action import PlaceCall, Say
 from carebot_interfaces.msg import (Alert, CheckinAnswer, CheckinResult, Deadlines, DialogueTurn, EngagementLevel, ExpectedAnswers, Intent,
                                     LiveSpeech, Reminder, ReminderResponse, SessionEvent)
+from robot.adapters.janome_reading import readers
 from robot.adapters.yaml_profiles import load_phrase_bank
 from robot.adapters.yaml_understanding import load_lexical_understanding
 from robot.core.dialogue import DialogueManager, DialoguePolicy, LikelyAnswers
@@ -150,7 +151,7 @@ class DialogueNode(Node):
         understander = load_understander(kind, profiles_dir, models_dir, self._fallback)
         self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy,
                                         facts=self._facts.load(), plans=self._plans.load(),
-                                        checkins_done=self._checkin_log.load())
+                                        checkins_done=self._checkin_log.load(), readers=readers())
         self._thinking = self.create_publisher(Bool, "/dialogue/thinking", DEPTH)
         self._understanding = UnderstandingWorker(self, self._manager.understand, self._on_understood,
                                                   lambda busy: self._thinking.publish(Bool(data=busy)))

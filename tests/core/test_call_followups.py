@@ -16,7 +16,7 @@ from robot.core.effects import CallPlansChanged, RaiseAlert, StartCall
 from robot.core.phrases import PhraseBank
 from robot.core.profile import Home, ScheduledCall, TimeWindow
 from robot.paths import PROFILES_DIR
-from tests.core.test_dialogue import PERSON, T0, acts, labelled_bank, resident, spoken
+from tests.core.test_dialogue import PERSON, T0, home_of, acts, labelled_bank, resident, spoken
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -27,7 +27,7 @@ def bank_with_message_words() -> PhraseBank:
 
 
 def make_manager(plans: tuple[PlannedCall, ...] = (), **profile_changes: object) -> DialogueManager:
-    home = Home(cultures={}, residents={PERSON: resident(**profile_changes)})
+    home = home_of(resident(**profile_changes))
     return DialogueManager(home, bank_with_message_words(), load_lexical_understanding(PROFILES_DIR / "understanding"),
                            DialoguePolicy(answer_timeout_s=30.0, retries=RetryPolicy((10, 30), (30, 120))),
                            plans=plans)

@@ -10,7 +10,7 @@ from robot.core.dialogue import DialogueManager, DialoguePolicy, LikelyAnswers
 from robot.core.effects import CheckinAnswered, CheckinFinished, RaiseAlert, Speak
 from robot.core.profile import CheckinSchedule, Consent, Home
 from robot.paths import PROFILES_DIR
-from tests.core.test_dialogue import PERSON, T0, labelled_bank, resident
+from tests.core.test_dialogue import PERSON, T0, home_of, labelled_bank, resident
 
 UCLA3_DAILY = CheckinSchedule("ucla3", dt.time(8, 30), every_days=1)
 AFTER = T0.replace(hour=9)              # 09:00 London: the 08:30 check-in is due
@@ -20,7 +20,7 @@ START = AFTER + 25 * SECOND            # the conversation has paused for 20 s
 
 def make_manager(consent: Consent = Consent.FULL,
                  done: dict[str, dict[str, dt.datetime]] | None = None) -> DialogueManager:
-    home = Home(cultures={}, residents={PERSON: resident(checkins=(UCLA3_DAILY,), consent=consent)})
+    home = home_of(resident(checkins=(UCLA3_DAILY,), consent=consent))
     return DialogueManager(home, labelled_bank(), load_lexical_understanding(PROFILES_DIR / "understanding"),
                            DialoguePolicy(answer_timeout_s=30.0), checkins_done=done)
 

@@ -19,11 +19,20 @@ from robot.core.nlu import NluIntent, NluResult
 from robot.core.phrases import LanguagePhrases, PhraseBank
 from robot.core.profile import (Consent, Contact, Greeting, Home, ResidentProfile, SpeechStyle, TimeWindow,
                                 TopicInterest)
+from robot.adapters.yaml_urgency import load_urgency
 from robot.paths import PROFILES_DIR
 
 PERSON = "r-000001"
 T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.timezone.utc)   # 08:00 in London (GMT in March)
 
+
+
+URGENCY = load_urgency(PROFILES_DIR / "urgency")
+
+
+def home_of(*profiles: ResidentProfile) -> Home:
+    """A home of these residents, with the project's urgency data (what a call for help sounds like)."""
+    return Home(cultures={}, residents={profile.person_id: profile for profile in profiles}, urgency=URGENCY)
 
 def labelled_bank() -> PhraseBank:
     """Every act renders as '<act> | slot=value ...' so tests can see what was said and with what."""
@@ -50,7 +59,7 @@ def resident(**changes: object) -> ResidentProfile:
 
 @pytest.fixture
 def manager() -> DialogueManager:
-    home = Home(cultures={}, residents={PERSON: resident()})
+    home = home_of(resident())
     return DialogueManager(home, labelled_bank(), load_lexical_understanding(PROFILES_DIR / "understanding"),
                            DialoguePolicy(answer_timeout_s=30.0))
 
@@ -310,7 +319,7 @@ def test_help_denied_raises_nothing_and_an_unconfirmed_one_still_reaches_staff(m
     unanswered = manager.tick(T0 + dt.timedelta(minutes=2, seconds=17))
     assert len(alerts_in(unanswered)) == 1
     assert alerts_in(unanswered)[0].alert.severity is Severity.URGENT
-    assert "not confirmed" in alerts_in(unanswered)[0].alert.summary
+    assert "no answer" in alerts_in(unanswered)[0].alert.summary
 
 
 def test_saying_help_again_while_asked_to_confirm_counts_as_yes(manager: DialogueManager) -> None:
@@ -385,7 +394,7 @@ def test_a_resident_who_asked_for_the_familiar_register_is_spoken_to_that_way() 
                                              familiar)})
     for formality, expected in ((Formality.T, "greeting.morning tú"), (Formality.V, "greeting.morning usted")):
         profile = resident(locale="es-ES", formality=formality)
-        manager = DialogueManager(Home({}, {PERSON: profile}), bank, load_lexical_understanding(
+        manager = DialogueManager(home_of(profile), bank, load_lexical_understanding(
             PROFILES_DIR / "understanding"))
         greeting, question = spoken(manager.on_engagement(PERSON, True, T0))
         assert greeting.text == expected and question.text == "greeting.ask_wellbeing usted"

@@ -7,14 +7,14 @@ import dataclasses
 import pytest
 
 from robot.core.nlu import (LanguageCues, Neighbour, NluIntent, VotePolicy, extract_slots, find_phrase,
-                            mood_from_probabilities, understand, vote)
+                            mood_from_probabilities, understand, vote, with_urgency)
 from robot.core.profile import Contact
+from robot.core.urgency import Band, Urgency
 
-EN = LanguageCues("en", urgent=("help", "i've fallen", "can't breathe"),
-                  relations={"daughter": ("daughter",), "granddaughter": ("granddaughter",), "son": ("son",)},
+EN = LanguageCues("en", relations={"daughter": ("daughter",), "granddaughter": ("granddaughter",), "son": ("son",)},
                   topics={"gardening": ("garden", "roses"), "cricket": ("cricket",)})
-PL = LanguageCues("pl", urgent=("nie mogę złapać tchu", "pomocy"))
-JA = LanguageCues("ja", urgent=("助けて", "痛"), relations={"son": ("息子",)}, spaced=False)
+PL = LanguageCues("pl", relations={"syn": ("syn",)})
+JA = LanguageCues("ja", relations={"son": ("息子",)}, spaced=False)
 CONTACTS = (Contact("claire", "Claire", "daughter", "sip:claire@x"), Contact("tom", "Tom", "son", "sip:tom@x"),
             Contact("ben", "Ben", "son", "sip:ben@x"))
 
@@ -52,28 +52,37 @@ def test_no_neighbours_means_other() -> None:
     assert vote([]) == (NluIntent.OTHER, 0.0)
 
 
-def test_an_urgent_phrase_wins_even_when_the_classifier_is_sure_of_something_else() -> None:
-    neighbours = near(*[(NluIntent.CHAT, 0.97)] * 7)
-    result = understand("I've fallen in the garden", neighbours, [EN])
-    assert result.intent is NluIntent.NEED_HELP and result.urgent_phrase == "i've fallen"
+def test_the_neighbours_never_decide_a_call_for_help_but_report_how_much_they_look_like_one() -> None:
+    neighbours = near((NluIntent.NEED_HELP, 0.95), (NluIntent.NEED_HELP, 0.95), (NluIntent.CHAT, 0.90))
+    result = understand("I've had a funny turn", neighbours, [EN])
+    assert result.intent is NluIntent.CHAT and result.help_share > 0.7
 
 
-def test_help_phrases_of_every_language_are_checked_not_only_the_residents() -> None:
-    result = understand("pomocy!", near((NluIntent.GREET, 0.9)), [EN, PL])
-    assert result.intent is NluIntent.NEED_HELP
+def test_a_sure_urgency_verdict_makes_need_help_whatever_was_understood() -> None:
+    chat = understand("I've fallen in the garden", near(*[(NluIntent.CHAT, 0.97)] * 7), [EN])
+    sure = Urgency(Band.SURE, "fall", "i've fallen", "sure: {i} ~ fallen")
+    assert with_urgency(chat, sure).intent is NluIntent.NEED_HELP
+    assert with_urgency(chat, sure).urgency == sure
 
 
-def test_help_phrases_match_without_diacritics_as_recognisers_write_them() -> None:
-    assert find_phrase("nie moge zlapac tchu", PL.urgent) == "nie mogę złapać tchu"
+def test_an_unsure_verdict_keeps_the_intent_and_carries_the_verdict() -> None:
+    chat = understand("my knee hurts", near(*[(NluIntent.CHAT, 0.97)] * 7), [EN])
+    unsure = Urgency(Band.UNSURE, "pain", "hurts", "unsure: {pain_plain}")
+    result = with_urgency(chat, unsure)
+    assert result.intent is NluIntent.CHAT and result.urgency.band is Band.UNSURE
+
+
+def test_phrases_match_without_diacritics_as_recognisers_write_them() -> None:
+    assert find_phrase("zadzwon do syna", ["zadzwoń do syna"]) == "zadzwoń do syna"
 
 
 def test_spaced_languages_match_whole_words_only() -> None:
-    assert find_phrase("the helpline number", EN.urgent) == ""
-    assert find_phrase("Help!", EN.urgent) == "help"
+    assert find_phrase("the helpline number", ["help"]) == ""
+    assert find_phrase("Help!", ["help"]) == "help"
 
 
 def test_unspaced_languages_match_inside_longer_words() -> None:
-    assert understand("足が痛くて", [], [JA]).intent is NluIntent.NEED_HELP
+    assert find_phrase("息子に電話して", ["息子"], spaced=False) == "息子"
 
 
 def test_a_contacts_name_picks_that_contact() -> None:

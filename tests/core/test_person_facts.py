@@ -12,7 +12,7 @@ from robot.core.effects import LearnedFact
 from robot.core.person_facts import Interest, PersonFact, apply_facts, topic_fact
 from robot.core.profile import Home, Source, TopicInterest
 from robot.paths import PROFILES_DIR
-from tests.core.test_dialogue import PERSON, T0, acts, labelled_bank, resident, spoken
+from tests.core.test_dialogue import PERSON, T0, home_of, acts, labelled_bank, resident, spoken
 
 GUESSED = {"topics.cricket": Source.CULTURE_DEFAULT, "topics.gardening": Source.CULTURE_DEFAULT,
            "avoided_topics.war": Source.CULTURE_DEFAULT}
@@ -24,7 +24,7 @@ def guessing_resident():  # type: ignore[no-untyped-def]
 
 
 def manager_for(profile, facts=()) -> DialogueManager:  # type: ignore[no-untyped-def]
-    return DialogueManager(Home({}, {PERSON: profile}), labelled_bank(),
+    return DialogueManager(home_of(profile), labelled_bank(),
                            load_lexical_understanding(PROFILES_DIR / "understanding"),
                            DialoguePolicy(answer_timeout_s=30.0), facts=facts)
 
@@ -109,7 +109,7 @@ def test_a_correction_made_while_the_robot_runs_counts_from_the_next_sentence() 
 
 
 def test_what_she_tells_after_tell_me_more_is_acknowledged_not_asked_about_again(understanding) -> None:  # type: ignore[no-untyped-def]
-    manager = DialogueManager(Home({}, {PERSON: guessing_resident()}), labelled_bank(), understanding,
+    manager = DialogueManager(home_of(guessing_resident()), labelled_bank(), understanding,
                               DialoguePolicy(answer_timeout_s=30.0))
     start_small_talk(manager)
     assert acts(manager.on_speech(PERSON, "Oh yes, I love it", "en-GB", T0, T0 + dt.timedelta(seconds=5))) == \
