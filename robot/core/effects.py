@@ -13,6 +13,10 @@ from robot.core.nlu import NluResult
 from robot.core.person_facts import PersonFact
 
 
+INTERRUPTING_ACTS = frozenset({"help.reassure", "help.ask", "confirm.help"})
+"""What the robot says about a call for help goes before anything else it was saying or about to say."""
+
+
 @dataclass(frozen=True)
 class Speak:
     """Say `text` to a resident, in their locale and speech style."""
@@ -25,6 +29,11 @@ class Speak:
     volume: float
     gesture: str = ""
     latency_s: float = 0.0   # since the end of the resident's speech this answers (0 = robot-initiated)
+
+    @property
+    def interrupts(self) -> bool:
+        """Said at once, cutting off whatever the robot is saying to this resident (a call for help)."""
+        return self.act in INTERRUPTING_ACTS
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,7 @@ class DialogueNode(Node):
         self._sessions: dict[str, str] = {}
         self._speech_queue: deque[Speak] = deque()
         self._saying: Speak | None = None   # what speech synthesis is saying now
+        self._saying_handle: ClientGoalHandle | None = None
         self._calls: dict[str, ClientGoalHandle] = {}
         self._last_deadline: dt.datetime | None = None
         self._expected: dict[str, LikelyAnswers] = {}
@@ -284,7 +285,9 @@ class DialogueNode(Node):
     def _apply(self, effects: list[Effect]) -> None:
         now = self._now()
         for effect in effects:
-            if isinstance(effect, Speak):
+            if isinstance(effect, Speak) and effect.interrupts:
+                self._interrupt_for(effect)
+            elif isinstance(effect, Speak):
                 self._speech_queue.append(effect)
             elif isinstance(effect, LearnedFact):
                 self._facts.add(effect.fact)
@@ -341,6 +344,18 @@ class DialogueNode(Node):
             self._sessions.pop(change.person_id, None)
         self._session_events.publish(convert.session_msg(change))
 
+    def _interrupt_for(self, urgent: Speak) -> None:
+        """A call for help: what was being said to this resident stops, and what was queued for them goes, so
+        that the robot answers it first (its own urgent words are not cut off by the next ones)."""
+        self._drop_queued_speech(urgent.person_id)
+        queued_urgent = [speak for speak in self._speech_queue if speak.interrupts]
+        rest = [speak for speak in self._speech_queue if not speak.interrupts]
+        self._speech_queue = deque([*queued_urgent, urgent, *rest])
+        saying, handle = self._saying, self._saying_handle
+        if saying is not None and handle is not None and saying.person_id == urgent.person_id and not saying.interrupts:
+            self.get_logger().info(f"{urgent.person_id} may need help: the robot stops talking to answer")
+            handle.cancel_goal_async()
+
     def _speak_next(self) -> None:
         if self._saying is not None or not self._speech_queue:
             return
@@ -357,10 +372,12 @@ class DialogueNode(Node):
             self.get_logger().error("speech synthesis rejected an utterance")
             self._on_say_done(speak, None)
             return
+        if self._saying is speak:
+            self._saying_handle = handle
         handle.get_result_async().add_done_callback(partial(self._on_say_done, speak))
 
     def _on_say_done(self, speak: Speak, future: Future | None) -> None:
-        self._saying = None
+        self._saying, self._saying_handle = None, None
         if future is not None and future.result().result.outcome == Say.Result.INTERRUPTED:
             self._drop_queued_speech(speak.person_id)
         if self._serves(speak.person_id):
@@ -368,8 +385,9 @@ class DialogueNode(Node):
         self._speak_next()
 
     def _drop_queued_speech(self, person_id: str) -> None:
-        """The resident talked over the robot: what they say next decides what the robot says to them."""
-        kept = deque(speak for speak in self._speech_queue if speak.person_id != person_id)
+        """The resident talked over the robot: what they say next decides what the robot says to them (what it
+        says about a call for help stays)."""
+        kept = deque(speak for speak in self._speech_queue if speak.person_id != person_id or speak.interrupts)
         if len(kept) < len(self._speech_queue):
             self.get_logger().info(f"{person_id} interrupted: {len(self._speech_queue) - len(kept)} queued "
                                    f"utterance(s) to them dropped")

@@ -5,7 +5,8 @@ and are published when the utterance ends on the node clock. `audio`: sound from
 simulated room, which synthesises each resident's lines in their own voice over a noise floor) goes
 through VAD, end-of-speech detection tuned per resident and a recogniser for the resident's language
 (robot/nodes/hearing.py). In both, input is muted while the robot speaks (/robot_speaking), so the robot
-never answers itself; in audio mode a resident who talks over the robot is announced as a barge-in. The
+never answers itself; in audio mode a resident who talks over the robot is announced as a barge-in, and in
+text mode so are words the urgency detector hears as a call for help (they are heard, and stop the robot). The
 simulated residents (text mode, and the simulated room) are each in their own place: there only the resident
 the robot addresses (/speech_synthesis/spoken) hears it, and the others are listened to meanwhile.
 When the dialogue asks a resident something it says which answers it expects (/dialogue/expected_answers):
@@ -33,7 +34,10 @@ from robot.core.endpointing import EndpointSettings, SpeechEnded, SpeechStarted
 from robot.core.grammar import context_phrases, normalised_phrases
 from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings, NotUnderstood, Partial, Unheard
 from robot.core.profile import Home
-from robot.nodes.common import load_home_from_parameters
+from robot.adapters.janome_reading import readers
+from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency
+from robot.core.urgency import Band, UrgencyDetector
+from robot.nodes.common import declare_profiles_dir, load_home_from_parameters
 from robot.nodes.convert.names import topic_id
 from robot.nodes.hearing import HearingWorker, RecogniserUsage, RobotSpeaking, Speaker, TimedRecognisers, TimingLog
 from robot.nodes.params import declare
@@ -65,6 +69,10 @@ class SpeechRecognitionNode(Node):
         self._audio: AudioHearing | None = None
         if self._mode == "audio":
             self._audio = AudioHearing(self, load_home_from_parameters(self))
+            profiles_dir = Path(self.get_parameter("profiles_dir").value)
+        else:
+            profiles_dir = declare_profiles_dir(self)
+        self._urgency = UrgencyDetector(load_urgency(profiles_dir / URGENCY_FOLDER), readers())
         self._barge_in_pub = self.create_publisher(String, "~/barge_in", 10)
         self.create_subscription(SimulatedUtterance, "/sim/speech_in", self._on_utterance, RELIABLE_DEPTH)
         self.create_subscription(Bool, "/robot_speaking", self._on_robot_speaking, 10)
@@ -90,12 +98,22 @@ class SpeechRecognitionNode(Node):
     def _on_utterance(self, utterance: SimulatedUtterance) -> None:
         if self._audio is not None and self._audio.plays(utterance):
             return
-        if self._robot.heard_on(utterance.voice_id):
+        if self._robot.heard_on(utterance.voice_id) and not self._calls_for_help(utterance):
             self.get_logger().info(f"muted while the robot speaks to them; dropped {utterance.voice_id}'s utterance")
             return
+        if self._robot.heard_on(utterance.voice_id):
+            self.get_logger().info(f"{utterance.voice_id} may be calling for help over the robot: barge-in")
+            self.publish_barge_in(utterance.voice_id)
         ends_at = Time.from_msg(utterance.header.stamp) + Duration(nanoseconds=int(utterance.duration_s * 1e9))
         self._hearing.append(_Hearing(utterance, ends_at))
         self.publish_speaking(utterance.voice_id, True)
+
+    def _calls_for_help(self, utterance: SimulatedUtterance) -> bool:
+        """Whether the urgency detector hears a call for help (sure or unsure) in the words: those are heard even
+        while the robot speaks, and stop it, as a person talking over it is heard in audio mode."""
+        code = utterance.locale.split("-")[0].lower()
+        language = code if code in self._urgency.languages else None
+        return self._urgency.assess(utterance.text, language).band is not Band.NONE
 
     def _finish_due_utterances(self) -> None:
         now = self.get_clock().now()
