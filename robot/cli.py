@@ -231,9 +231,12 @@ def _profiles_validate(arguments: argparse.Namespace) -> int:
 def _profile_problems(path: Path, registry: Registry) -> list[ProfileError]:
     """Schema errors first; then what only the loader can see (ids, references between files), skipping a
     place the schema already reported."""
-    from robot.adapters.profile_schema import KINDS, schema_errors
+    from robot.adapters.profile_schema import KINDS, kind_of, schema_errors
     from robot.adapters.yaml_profiles import validate_tree
+    from robot.adapters.yaml_urgency import KIND as URGENCY_KIND, read_urgency_file
 
+    if path.is_file() and kind_of(path) == URGENCY_KIND:
+        return read_urgency_file(path, registry)[1]     # the schema, then every pattern
     if path.is_file():
         return schema_errors(path, registry)
     if not path.is_dir():

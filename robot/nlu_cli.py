@@ -74,11 +74,19 @@ def understood(understanding: Any, urgency: Any, text: str, language: str | None
 
 
 def load_urgency(arguments: argparse.Namespace) -> Any:
+    """The urgency detector of the profiles folder. A file with problems is left out and its problems are
+    printed on stderr (a language being edited need not stop the others), unless it is the language asked for."""
     from robot.adapters.janome_reading import readers
-    from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency
+    from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency_folder
     from robot.core.urgency import UrgencyDetector
 
-    return UrgencyDetector(load_urgency(arguments.profiles_dir / URGENCY_FOLDER), readers())
+    languages, errors = load_urgency_folder(arguments.profiles_dir / URGENCY_FOLDER)
+    asked = (getattr(arguments, "lang", None) or "").split("-")[0].lower()
+    for error in errors:
+        if asked and Path(error.file).stem == asked:
+            raise error
+        print(f"carebot: left out: {error}", file=sys.stderr)
+    return UrgencyDetector(languages, readers())
 
 
 def _nlu(arguments: argparse.Namespace) -> int:

@@ -97,6 +97,7 @@ class Conversation:
 
 
 YES_LIKE = frozenset({NluIntent.YES, NluIntent.FEELING_GOOD})
+HELP_ANSWER_PAUSES = 12.0   # "Do you need help?" waits this many of the resident's own end-of-speech pauses
 GREETING_GESTURE_ACTS = frozenset({"greeting.morning", "greeting.afternoon", "greeting.evening"})
 
 
@@ -166,11 +167,17 @@ class ConversationBase:
         return understanding.intent is NluIntent.OTHER or (
             understanding.confidence < self._policy.min_confidence and understanding.intent is not NluIntent.CHAT)
 
+    def _help_answer_time_s(self, conv: Conversation) -> float:
+        """How long "Do you need help?" waits before staff are alerted anyway: the resident's own answer time
+        (HELP_ANSWER_PAUSES of their end-of-speech pause: someone who pauses long takes long to answer), at
+        least the policy's confirm_timeout_s."""
+        return max(self._policy.confirm_timeout_s, HELP_ANSWER_PAUSES * conv.profile.speech.end_of_speech_s)
+
     def _keep_waiting(self, conv: Conversation, now: dt.datetime) -> None:
         """The robot has (re)asked its question: the wait for the answer starts again now."""
         pending = conv.pending
         if pending is None:
             return
         help_unconfirmed = pending.command is not None and pending.command.intent is NluIntent.NEED_HELP
-        wait_s = self._policy.confirm_timeout_s if help_unconfirmed else self._policy.answer_timeout_s
+        wait_s = self._help_answer_time_s(conv) if help_unconfirmed else self._policy.answer_timeout_s
         conv.pending = replace(pending, deadline=now + dt.timedelta(seconds=wait_s))

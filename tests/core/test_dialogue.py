@@ -100,6 +100,53 @@ def test_help_request_raises_an_urgent_alert_before_anything_is_said(manager: Di
     assert acts(effects) == ["help.reassure"]
 
 
+def test_a_maybe_call_for_help_is_asked_about_once_and_a_clear_no_raises_nothing(manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    asked = hear(manager, "I think I need some help")
+    assert acts(asked) == ["help.ask"] and alerts_in(asked) == []
+    denied = hear(manager, "No, I'm fine thanks", T0 + dt.timedelta(seconds=5))
+    assert alerts_in(denied) == [] and acts(denied) == ["wellbeing.glad"]
+    assert alerts_in(manager.tick(T0 + dt.timedelta(minutes=2))) == []
+
+
+@pytest.mark.parametrize("answer", ["yes please", "oh I don't know, it's my hip", "mmm"])
+def test_a_maybe_call_for_help_alerts_anyway_unless_the_answer_is_a_clear_no(manager: DialogueManager,
+                                                                             answer: str) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    hear(manager, "I fell this morning")
+    answered = hear(manager, answer, T0 + dt.timedelta(seconds=6))
+    assert [a.alert.severity for a in alerts_in(answered)] == [Severity.URGENT]
+    assert "fall" in alerts_in(answered)[0].alert.summary and acts(answered) == ["help.reassure"]
+
+
+def test_a_maybe_call_for_help_nobody_answers_reaches_staff_after_the_residents_answer_time(
+        manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    hear(manager, "I feel a bit dizzy")
+    manager.on_spoken(PERSON, T0 + dt.timedelta(seconds=3))
+    assert manager.next_deadline() == T0 + dt.timedelta(seconds=18)       # confirm_timeout_s 15
+    assert alerts_in(manager.tick(T0 + dt.timedelta(seconds=17))) == []
+    late = manager.tick(T0 + dt.timedelta(seconds=18))
+    assert [a.alert.category for a in alerts_in(late)] == [AlertCategory.HELP_REQUEST]
+
+
+def test_a_resident_who_pauses_long_gets_longer_to_answer_the_help_question() -> None:
+    slow = resident(speech=SpeechStyle(rate_wpm=100.0, volume=0.9, end_of_speech_s=2.0))
+    manager = DialogueManager(home_of(slow), labelled_bank(), load_lexical_understanding(PROFILES_DIR / "understanding"))
+    manager.on_engagement(PERSON, True, T0)
+    hear(manager, "I feel a bit dizzy")
+    manager.on_spoken(PERSON, T0 + dt.timedelta(seconds=3))
+    assert manager.next_deadline() == T0 + dt.timedelta(seconds=27)       # 12 of her 2 s pauses
+
+
+@pytest.mark.parametrize("words", ["I helped at the church sale on Saturday", "I take my tablets on an empty stomach"])
+def test_remarks_with_alarming_words_in_another_sense_raise_nothing_and_ask_nothing(manager: DialogueManager,
+                                                                                    words: str) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    effects = hear(manager, words)
+    assert alerts_in(effects) == [] and not {"help.ask", "confirm.help", "help.reassure"} & set(acts(effects))
+
+
 def test_reminder_answered_taken_is_reported_and_thanked(manager: DialogueManager) -> None:
     effects = manager.on_reminder_due("r/amlo/2026-03-02T08:00", PERSON, "Amlodipine", "5 mg tablet", 1, T0)
     assert acts(effects) == ["medication.remind"]

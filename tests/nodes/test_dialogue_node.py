@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from rclpy.parameter import Parameter
+from rclpy.time import Time
 from std_msgs.msg import Bool
 
 from carebot_interfaces.msg import (Alert, EngagementLevel, ExpectedAnswers, Intent, LiveSpeech, Reminder,
@@ -109,3 +110,22 @@ def test_an_edited_profile_is_used_at_once_and_a_broken_edit_alerts_once(graph: 
     graph.advance(3.0)
     assert [(a.category, a.severity) for a in alerts] == [("profile_rejected", Alert.WARNING)]
     assert f"{MARGARET}.yaml:17: hearing.volume" in alerts[0].summary
+
+
+def test_a_call_for_help_while_the_robot_talks_stops_it_and_is_answered_first(graph: SimTimeGraph, ros_context: Any,
+                                                                            residents_dir: Path) -> None:
+    start(graph, ros_context, residents_dir, understanding="lexical")
+    spoken = graph.collect(RobotSpeech, "/speech_synthesis/spoken")
+    alerts = graph.collect(Alert, "/care/alerts")
+    engagement = graph.driver.create_publisher(EngagementLevel, f"/humans/persons/{VOICE}/engagement_status", LATCHED)
+    graph.spin_until(lambda: engagement.get_subscription_count() >= 1)
+    engagement.publish(EngagementLevel(level=EngagementLevel.ENGAGED))   # greeting, then "how are you?"
+    assert graph.run_until(lambda: bool(spoken), 10.0)
+    greeting = spoken[0]
+    say_to_robot(graph, "Help! I've fallen and I can't get up")
+    assert graph.run_until(lambda: any(m.act == "help.reassure" for m in spoken), 5.0)
+    started = {m.act: Time.from_msg(m.header.stamp).nanoseconds * 1e-9 for m in spoken}
+    assert [a.category for a in alerts] == ["help_request"]
+    assert "greeting.ask_wellbeing" not in started, "what was queued for her was dropped"
+    assert started["help.reassure"] - Time.from_msg(greeting.header.stamp).nanoseconds * 1e-9 < greeting.duration_s, \
+        "the greeting was cut off: help was answered before it would have ended"
