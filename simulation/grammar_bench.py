@@ -5,9 +5,9 @@ ordinary pace, over the simulated room's tone, and heard by the pocketsphinx rec
 grammar (robot/core/grammar.py) as the speech_recognition node would: fed in frames, with the help keyphrases
 spotted meanwhile, then decoded whole. Reported:
 - `command_exact`: lines that are grammar sentences, decoded word for word;
-- `help_recall`: calls for help that the lexical understanding then reads as need_help (a miss is never
-  acceptable);
-- `false_help`: other lines read as need_help (each costs a "Did you say you need help?");
+- `help_recall`: calls for help that the urgency detector then hears as one, sure or unsure (heard through a
+  grammar, both are confirmed; a miss is never acceptable);
+- `false_help`: other lines heard as one (each costs a "Did you say you need help?");
 - `who5_right` / `who5_wrong` / `who5_asked_again`: WHO-5 answers decoded with the item's answers in the
   grammar and mapped to the scale (robot/core/checkins.py): taken as the option said, taken as another one,
   or below the confidence an answer needs (asked again);
@@ -25,12 +25,13 @@ from typing import Any
 from robot.adapters.pcm import array_to_pcm
 from robot.adapters.pocketsphinx_recogniser import PocketsphinxEngine
 from robot.adapters.pyttsx3_synthesiser import Pyttsx3Synthesiser
-from robot.adapters.yaml_understanding import load_lexical_understanding, load_lexicon
+from robot.adapters.yaml_understanding import load_lexicon
+from robot.adapters.yaml_urgency import load_detector
 from robot.core.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from robot.core.checkins import ACCEPT_AT, CheckinConversation, understand_answer
 from robot.core.grammar import command_phrases, normalise_phrase, normalised_phrases, urgent_phrases
 from robot.core.listening import FRAME_BYTES
-from robot.core.nlu import NluIntent
+from robot.core.urgency import Band
 from robot.paths import PROFILES_DIR
 from simulation.sim_microphone import RESIDENT_VARIANTS, RoomSettings, noisy_speech, resident_voice, room_tone
 
@@ -85,7 +86,7 @@ class _Decoding:
 
 def run_benchmark() -> dict[str, Any]:
     """Figures as described in the module doc."""
-    understanding = load_lexical_understanding(PROFILES_DIR / "understanding")
+    urgency = load_detector(PROFILES_DIR)
     lexicon = load_lexicon(PROFILES_DIR / "understanding" / "en.yaml")
     decoding = _Decoding(urgent_phrases(lexicon))
     general = decoding.engine.usable_phrases(command_phrases(lexicon))
@@ -95,7 +96,7 @@ def run_benchmark() -> dict[str, Any]:
         text, _ = decoding.decode(pcm, general)
         if normalise_phrase(line) in general:
             exact.add(text == normalise_phrase(line))
-        is_help = understanding.understand(text, LOCALE).intent is NluIntent.NEED_HELP
+        is_help = urgency.assess(text, "en").band is not Band.NONE
         (recall if line in CALLS_FOR_HELP else false_help).add(is_help)
     who5 = {"right": 0, "wrong": 0, "asked_again": 0}
     for line, pcm in _spoken(tuple(WHO5_ANSWERS)):

@@ -26,7 +26,9 @@ def test_one_json_object_per_utterance(e5_model_dir: Path) -> None:
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["intent"] for r in results] == ["need_help", "call_family", "ask_time"]
     assert results[1]["slots"] == {"relation": "daughter"}
-    assert set(results[0]) == {"text", "intent", "confidence", "slots", "mood"}
+    assert set(results[0]) == {"text", "intent", "confidence", "slots", "mood", "urgency"}
+    assert results[0]["urgency"]["band"] == "sure" and results[0]["urgency"]["category"] == "fall"
+    assert results[0]["urgency"]["reason"] and results[2]["urgency"]["band"] == "none"
     assert set(results[0]["mood"]) == {"valence", "emotion"} and -1 <= results[0]["mood"]["valence"] <= 1
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from robot.core.profile import ProfileError
-from robot.core.urgency import ContextRule, Effect, Matching, PatternCompiler, PatternError, UrgencyLanguage, Where
+from robot.core.urgency import (ContextRule, Effect, Matching, PatternCompiler, PatternError, UrgencyDetector,
+                                UrgencyLanguage, Where)
 
 if TYPE_CHECKING:
     from referencing import Registry
@@ -64,6 +65,13 @@ def load_urgency(folder: Path) -> dict[str, UrgencyLanguage]:
     if errors:
         raise errors[0]
     return languages
+
+
+def load_detector(profiles_dir: Path) -> UrgencyDetector:
+    """The urgency detector of a profiles folder, with the phonetic readers its languages ask for."""
+    from robot.adapters.janome_reading import readers
+
+    return UrgencyDetector(load_urgency(profiles_dir / URGENCY_FOLDER), readers())
 
 
 def _language(content: Mapping[str, Any]) -> UrgencyLanguage:

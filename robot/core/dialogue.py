@@ -359,7 +359,9 @@ class DialogueManager(CallTalk, CheckinTalk):
                                 now: dt.datetime, latency: float, effects: Effects) -> None:
         """"Do you need help?": a clear no (or "I'm fine") raises nothing; "pardon?" asks again; anything else
         (yes, a new call for help, words not understood, another subject) alerts staff anyway."""
-        if understanding.intent in (NluIntent.NO, NluIntent.FEELING_GOOD) and understanding.urgency.band is Band.NONE:
+        clear_no = understanding.intent in (NluIntent.NO, NluIntent.FEELING_GOOD) and \
+            understanding.urgency.band is Band.NONE and understanding.confidence >= self._policy.clear_no_confidence
+        if clear_no:
             conv.pending = pending.resumes
             self._say(conv, "wellbeing.glad", now, effects, latency)
         elif understanding.intent is NluIntent.REPEAT and not pending.clarified:

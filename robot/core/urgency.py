@@ -339,9 +339,12 @@ class UrgencyDetector:
         self._languages = {code: _LanguageDetector(data) for code, data in languages.items()}
         self._readers = dict(readers or {})
         self._model = model
-        missing = [code for code, data in languages.items() if data.reading and code not in self._readers]
-        if missing:
-            raise ValueError(f"urgency data for {', '.join(missing)} asks for a reading, but no reader was given")
+
+    @property
+    def missing_readers(self) -> frozenset[str]:
+        """Languages whose data asks for a reading that no reader was given for: matched on the text alone."""
+        return frozenset(code for code, detector in self._languages.items()
+                         if detector.data.reading and code not in self._readers)
 
     @property
     def languages(self) -> frozenset[str]:

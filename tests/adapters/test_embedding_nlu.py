@@ -9,15 +9,26 @@ import pytest
 from robot.adapters.embedding_nlu import EmbeddingUnderstanding, ExemplarError, load_exemplars
 from robot.core.nlu import NluIntent
 from robot.core.profile import Contact
-from robot.nlu_cli import TESTSET, read_testset
+from robot.adapters.janome_reading import readers
+from robot.adapters.yaml_urgency import load_detector, load_urgency
+from robot.core.urgency import Band, UrgencyDetector
+from robot.nlu_cli import TESTSET, read_testset, understood
+from robot.paths import PROFILES_DIR
 
 CONTACTS = (Contact("lucia", "Lucía", "daughter", "sip:lucia@x"), Contact("rocio", "Rocío", "niece", "sip:rocio@x"))
 
 
 def test_help_is_never_missed_on_the_urgent_part_of_the_test_set(understanding: EmbeddingUnderstanding) -> None:
+    """With the urgency detector, as the dialogue uses it: every call for help alerts or is asked about."""
+    detector = load_detector(PROFILES_DIR)
     urgent = [e for e in read_testset(TESTSET) if e.intent == "need_help"]
-    missed = [e.text for e in urgent if understanding.understand(e.text, e.language).intent is not NluIntent.NEED_HELP]
+    missed = [e.text for e in urgent if understood(understanding, detector, e.text, e.language).urgency.band is Band.NONE]
     assert len(urgent) >= 40 and missed == []
+
+
+def test_the_vote_leaves_calls_for_help_to_the_urgency_detector(understanding: EmbeddingUnderstanding) -> None:
+    result = understanding.understand("help me, I've fallen over", "en")
+    assert result.intent is not NluIntent.NEED_HELP and result.help_share > 0.5
 
 
 @pytest.mark.parametrize(("text", "language", "intent"), [
@@ -61,14 +72,14 @@ def test_an_unknown_language_is_named_with_the_known_ones(understanding: Embeddi
 
 def test_an_exemplar_file_missing_a_label_names_file_and_labels(tmp_path: Path) -> None:
     path = tmp_path / "en.yaml"
-    path.write_text("language: en\nurgent: [help]\nintents:\n  greet: [hello]\n", encoding="utf-8")
+    path.write_text("language: en\nintents:\n  greet: [hello]\n", encoding="utf-8")
     with pytest.raises(ExemplarError, match=r"en\.yaml: intents: missing goodbye"):
         load_exemplars(path)
 
 
 def test_an_unquoted_yes_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "en.yaml"
-    path.write_text('language: en\nurgent: [help]\nintents:\n  "yes": [yes, "of course"]\n', encoding="utf-8")
+    path.write_text('language: en\nintents:\n  "yes": [yes, "of course"]\n', encoding="utf-8")
     with pytest.raises(ExemplarError, match=r"intents\.yes: True is not a phrase.*quotes"):
         load_exemplars(path)
 

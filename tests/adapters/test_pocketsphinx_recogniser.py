@@ -120,17 +120,17 @@ def test_a_fall_called_out_in_one_breath_is_heard_as_a_call_for_help(
         engine: PocketsphinxEngine, synthesiser: Pyttsx3Synthesiser, resident_grammar: ResidentGrammar) -> None:
     """The grammar alone maps this onto whichever sentence fits best (often "hang up" or "feel alone"); the
     keyphrase search running alongside catches "get up"."""
-    from robot.adapters.yaml_understanding import load_lexical_understanding
-    from robot.core.nlu import NluIntent
+    from robot.adapters.yaml_urgency import load_detector
+    from robot.core.urgency import Band
     from robot.paths import PROFILES_DIR
 
-    understanding = load_lexical_understanding(PROFILES_DIR / "understanding")
+    urgency = load_detector(PROFILES_DIR)
     heard = heard_in_voices(engine, synthesiser, resident_grammar, "Help! I've fallen and I can't get up!")
-    assert [understanding.understand(text, "en-GB").intent for text in heard] == [NluIntent.NEED_HELP] * 4, heard
+    assert [urgency.assess(text, "en").band for text in heard] == [Band.SURE] * 4, heard
     unwarned = heard_in_voices(engine, synthesiser, resident_grammar, "Help! I've fallen and I can't get up!",
                                urgent=False)
     # the keyphrase search listens only when told the calls for help, and it is what catches all four
-    assert [understanding.understand(text, "en-GB").intent for text in unwarned] != [NluIntent.NEED_HELP] * 4
+    assert [urgency.assess(text, "en").band for text in unwarned] != [Band.SURE] * 4
 
 
 def test_ordinary_lines_are_not_turned_into_calls_for_help_by_the_keyphrase_search(

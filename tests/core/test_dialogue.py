@@ -102,7 +102,7 @@ def test_help_request_raises_an_urgent_alert_before_anything_is_said(manager: Di
 
 def test_a_maybe_call_for_help_is_asked_about_once_and_a_clear_no_raises_nothing(manager: DialogueManager) -> None:
     manager.on_engagement(PERSON, True, T0)
-    asked = hear(manager, "I think I need some help")
+    asked = hear(manager, "My hip hurts")
     assert acts(asked) == ["help.ask"] and alerts_in(asked) == []
     denied = hear(manager, "No, I'm fine thanks", T0 + dt.timedelta(seconds=5))
     assert alerts_in(denied) == [] and acts(denied) == ["wellbeing.glad"]

@@ -7,7 +7,7 @@ import pytest
 
 from robot.adapters.janome_reading import readers
 from robot.adapters.yaml_understanding import load_lexicons
-from robot.adapters.yaml_urgency import load_urgency
+from robot.adapters.yaml_urgency import load_detector
 from robot.core.intents import IntentLabel
 from robot.core.urgency import (Band, ContextRule, Effect, Matching, ModelPolicy, PatternCompiler, PatternError,
                                 UrgencyDetector, UrgencyLanguage, Where)
@@ -94,7 +94,7 @@ def test_a_bad_pattern_is_refused_with_what_is_wrong(pattern: str) -> None:
 # ---- the project's own data ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def detector() -> UrgencyDetector:
-    return UrgencyDetector(load_urgency(PROFILES_DIR / "urgency"), readers())
+    return load_detector(PROFILES_DIR)
 
 
 def test_every_language_the_robot_speaks_has_urgency_data(detector: UrgencyDetector) -> None:
@@ -102,16 +102,20 @@ def test_every_language_the_robot_speaks_has_urgency_data(detector: UrgencyDetec
     assert phrase_languages <= detector.languages
 
 
-def test_every_call_for_help_a_grammar_recogniser_can_hear_is_sure(detector: UrgencyDetector) -> None:
-    """The understanding files' need_help phrases are the sentences grammar recognisers hear as calls for help."""
+def test_every_call_for_help_a_grammar_recogniser_can_hear_is_asked_about_at_least(detector: UrgencyDetector) -> None:
+    """The understanding files' need_help phrases are the sentences grammar recognisers hear as calls for help
+    (which the dialogue confirms, sure or not): none may go unnoticed."""
     for language, lexicon in load_lexicons(PROFILES_DIR / "understanding").items():
         for phrase in lexicon.intents.get(IntentLabel.NEED_HELP, ()):
-            assert detector.assess(phrase, language).band is Band.SURE, (language, phrase)
+            assert detector.assess(phrase, language).band is not Band.NONE, (language, phrase)
 
 
 @pytest.mark.parametrize("language, text", [
     ("en", "I feel dizzy"), ("en", "someone come now"), ("en", "get the nurse"), ("en", "I need somebody, quick"),
     ("en", "i can get up"), ("en", "my chest is so tight"), ("en", "mi drop dung an mi cyaan get up"),
+    ("es", "que venga alguien rápido"), ("es", "estoy mareada"), ("pl", "niech ktoś szybko przyjdzie"),
+    ("pl", "kręci mi się w głowie"), ("ja", "だれか はやく きて"), ("ja", "めまいがする"),
+    ("ko", "누가 빨리 좀 와 주세요"), ("ko", "어지러워요"),
 ])
 def test_calls_for_help_an_earlier_version_missed_are_heard(detector: UrgencyDetector, language: str,
                                                             text: str) -> None:
@@ -121,6 +125,8 @@ def test_calls_for_help_an_earlier_version_missed_are_heard(detector: UrgencyDet
 @pytest.mark.parametrize("language, text", [
     ("en", "I helped my son move house"), ("en", "I take my tablets on an empty stomach"),
     ("en", "That helps, thank you"), ("en", "My granddaughter is a nurse"),
+    ("es", "mi nieta es enfermera"), ("pl", "pomagałam synowi w ogrodzie"), ("ja", "孫の宿題を手伝った"),
+    ("ko", "손녀가 간호사예요"),
 ])
 def test_everyday_remarks_that_only_sound_alarming_raise_nothing(detector: UrgencyDetector, language: str,
                                                                 text: str) -> None:
