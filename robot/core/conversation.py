@@ -62,7 +62,7 @@ class DialoguePolicy:
 
     answer_timeout_s: float = 45.0
     confirm_timeout_s: float = 15.0     # a help request unconfirmed this long goes to staff anyway
-    clear_no_confidence: float = 0.8    # "Do you need help?": a no understood less surely than this is no clear no
+    clear_no_confidence: float = 0.8    # "Do you need help?" in a language with no yes/no wording: a surer no only
     session_idle_timeout_s: float = 300.0
     min_confidence: float = 0.5
     repeat_rate_factor: float = 0.85

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 from robot.core.alerts import AlertCategory, Severity
 from robot.core.call_plans import CallPlans, PlanReason, PlannedCall
 from robot.core.calls import good_time_to_call
+from robot.core.checkins import LANGUAGES as ANSWER_LANGUAGES
+from robot.core.checkins import Meaning, understand_permission
 from robot.core.conversation import YES_LIKE, Awaiting, Conversation, DialoguePolicy, Pending
 from robot.core.dialogue_calls import CallTalk
 from robot.core.dialogue_checkins import CheckinTalk
@@ -359,9 +361,7 @@ class DialogueManager(CallTalk, CheckinTalk):
                                 now: dt.datetime, latency: float, effects: Effects) -> None:
         """"Do you need help?": a clear no (or "I'm fine") raises nothing; "pardon?" asks again; anything else
         (yes, a new call for help, words not understood, another subject) alerts staff anyway."""
-        clear_no = understanding.intent in (NluIntent.NO, NluIntent.FEELING_GOOD) and \
-            understanding.urgency.band is Band.NONE and understanding.confidence >= self._policy.clear_no_confidence
-        if clear_no:
+        if self._declines_help(conv, understanding):
             conv.pending = pending.resumes
             self._say(conv, "wellbeing.glad", now, effects, latency)
         elif understanding.intent is NluIntent.REPEAT and not pending.clarified:
@@ -371,6 +371,18 @@ class DialogueManager(CallTalk, CheckinTalk):
         else:
             conv.pending = None
             self._help(conv, pending.command or understanding, now, latency, effects)
+
+    def _declines_help(self, conv: Conversation, understanding: NluResult) -> bool:
+        """A clear no to "Do you need help?": a no ("No, I'm fine thanks") or feeling fine ("I'm all right"),
+        with nothing unsure in it ("I don't know...") and no call for help of its own."""
+        if understanding.urgency.band is not Band.NONE:
+            return False
+        language = conv.profile.language
+        if language not in ANSWER_LANGUAGES:   # no yes/no wording for it: the understanding must be sure
+            return understanding.intent in (NluIntent.NO, NluIntent.FEELING_GOOD) \
+                and understanding.confidence >= self._policy.clear_no_confidence
+        meaning = understand_permission(understanding.text, language)
+        return meaning is Meaning.NO or (understanding.intent is NluIntent.FEELING_GOOD and meaning is not Meaning.UNCLEAR)
 
     def _carry_out(self, conv: Conversation, confirmed: Pending, now: dt.datetime, latency: float,
                    effects: Effects) -> None:
