@@ -154,6 +154,9 @@ class DialogueManager(CallTalk, CheckinTalk):
         effects.add(Understood(person_id, conv.session_id, text, locale, understanding, heard_at))
         if self._confirmation_answered(conv, understanding, now, latency, effects):
             pass
+        elif understanding.intent is NluIntent.NEED_HELP and self._reassuring(conv) \
+                and understanding.urgency.category == "summon":
+            self._say(conv, "help.reassure", now, effects, latency)   # "Please hurry!": help is already coming
         elif understanding.intent is NluIntent.NEED_HELP and not constrained:
             self._help(conv, understanding, now, latency, effects)
         elif understanding.intent is NluIntent.NEED_HELP or understanding.urgency.band is Band.UNSURE:

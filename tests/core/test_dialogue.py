@@ -147,6 +147,16 @@ def test_remarks_with_alarming_words_in_another_sense_raise_nothing_and_ask_noth
     assert alerts_in(effects) == [] and not {"help.ask", "confirm.help", "help.reassure"} & set(acts(effects))
 
 
+def test_a_plea_to_hurry_while_help_is_coming_is_reassured_but_a_new_symptom_alerts_again(
+        manager: DialogueManager) -> None:
+    manager.on_engagement(PERSON, True, T0)
+    assert len(alerts_in(hear(manager, "Help! I've fallen and I can't get up"))) == 1
+    hurry = hear(manager, "Please hurry!", T0 + dt.timedelta(seconds=10))
+    assert alerts_in(hurry) == [] and acts(hurry) == ["help.reassure"]
+    worse = hear(manager, "Now I can't breathe", T0 + dt.timedelta(seconds=20))
+    assert [a.alert.summary for a in alerts_in(worse)] == ["Resident asked for help (breath)"]
+
+
 def test_reminder_answered_taken_is_reported_and_thanked(manager: DialogueManager) -> None:
     effects = manager.on_reminder_due("r/amlo/2026-03-02T08:00", PERSON, "Amlodipine", "5 mg tablet", 1, T0)
     assert acts(effects) == ["medication.remind"]
