@@ -129,3 +129,18 @@ def test_a_call_for_help_while_the_robot_talks_stops_it_and_is_answered_first(gr
     assert "greeting.ask_wellbeing" not in started, "what was queued for her was dropped"
     assert started["help.reassure"] - Time.from_msg(greeting.header.stamp).nanoseconds * 1e-9 < greeting.duration_s, \
         "the greeting was cut off: help was answered before it would have ended"
+
+
+def test_a_maybe_call_for_help_is_asked_about_then_alerted_when_no_answer_comes_on_sim_time(
+        graph: SimTimeGraph, ros_context: Any, residents_dir: Path) -> None:
+    start(graph, ros_context, residents_dir, understanding="lexical")
+    spoken = graph.collect(RobotSpeech, "/speech_synthesis/spoken")
+    alerts = graph.collect(Alert, "/care/alerts")
+    say_to_robot(graph, "I feel a bit dizzy")
+    assert graph.run_until(lambda: any(m.act == "help.ask" for m in spoken), 10.0)
+    asked_at = Time.from_msg(next(m for m in spoken if m.act == "help.ask").header.stamp).nanoseconds * 1e-9
+    graph.advance(10.0)
+    assert alerts == [], "her answer time has not run out yet"
+    assert graph.run_until(lambda: bool(alerts), 20.0)
+    assert [(a.category, a.severity) for a in alerts] == [("help_request", Alert.URGENT)]
+    assert Time.from_msg(alerts[0].header.stamp).nanoseconds * 1e-9 - asked_at >= 15.0
