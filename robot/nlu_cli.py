@@ -63,14 +63,23 @@ def load_model(arguments: argparse.Namespace) -> Any:
 
 def understood(understanding: Any, urgency: Any, text: str, language: str | None) -> Any:
     """What the dialogue would make of `text`: the model's result (None: no model) with the urgency detector's
-    verdict; a language with no urgency data of its own is judged by every language's."""
+    verdict."""
     from robot.core.nlu import NluIntent, NluResult, with_urgency
 
-    code = language.split("-")[0].lower() if language else None
     result = understanding.understand(text, language) if understanding is not None \
         else NluResult(text, NluIntent.OTHER, 0.0)
     share = result.help_share if understanding is not None else None
-    return with_urgency(result, urgency.assess(text, code if code in urgency.languages else None, share))
+    return with_urgency(result, urgency.assess(text, language, share))
+
+
+def understand_all(understanding: Any, urgency: Any, utterances: Sequence[tuple[str, str]]) -> tuple[list[Any], list[float]]:
+    """`understood` for each (text, language), and how long each took (ms): the benchmarks' loop."""
+    results, latencies = [], []
+    for text, language in utterances:
+        began = time.perf_counter()
+        results.append(understood(understanding, urgency, text, language))
+        latencies.append((time.perf_counter() - began) * 1000.0)
+    return results, latencies
 
 
 def load_urgency(arguments: argparse.Namespace) -> Any:
@@ -149,11 +158,7 @@ def _bench_nlu(arguments: argparse.Namespace) -> int:
         print(f"carebot bench nlu: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     load_s = time.perf_counter() - started
-    predictions, latencies = [], []
-    for example in examples:
-        began = time.perf_counter()
-        predictions.append(understood(understanding, urgency, example.text, example.language))
-        latencies.append((time.perf_counter() - began) * 1000.0)
+    predictions, latencies = understand_all(understanding, urgency, [(e.text, e.language) for e in examples])
     figures = {"utterances": len(examples), "load_s": round(load_s, 1),
                **score(examples, [(p.intent.value, dict(p.slots)) for p in predictions]),
                "latency_p50_ms": round(percentile(latencies, 0.50), 1),

@@ -117,7 +117,7 @@ def _grouped(pairs: Sequence[tuple[Line, str]], key: Callable[[Line], str]) -> d
 
 
 def _bench_urgency(arguments: argparse.Namespace) -> int:
-    from robot.nlu_cli import load_model, load_urgency, understood
+    from robot.nlu_cli import load_model, load_urgency, understand_all
 
     try:
         lines = read_lines(arguments.testset, arguments.lang)
@@ -128,11 +128,8 @@ def _bench_urgency(arguments: argparse.Namespace) -> int:
         print(f"carebot bench urgency: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     load_s = time.perf_counter() - started
-    bands, latencies = [], []
-    for line in lines:
-        began = time.perf_counter()
-        bands.append(understood(understanding, detector, line.text, line.language).urgency.band.value)
-        latencies.append((time.perf_counter() - began) * 1000.0)
+    results, latencies = understand_all(understanding, detector, [(line.text, line.language) for line in lines])
+    bands = [result.urgency.band.value for result in results]
     figures = {"testset": str(arguments.testset), "model": not arguments.no_model, "load_s": round(load_s, 1),
                **score(lines, bands), "latency_p50_ms": round(percentile(latencies, 0.50), 2),
                "latency_p95_ms": round(percentile(latencies, 0.95), 2), "peak_rss_mb": peak_rss_mb()}

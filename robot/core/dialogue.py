@@ -34,7 +34,7 @@ from robot.core.nlu import FEELING_SLOT, LATER, UNWELL, WHEN_SLOT, NluIntent, Nl
 from robot.core.person_facts import Interest, PersonFact, apply_facts, is_a_guess, topic_fact
 from robot.core.phrases import PhraseBank
 from robot.core.profile import Home
-from robot.core.urgency import Band, Reader, Urgency, UrgencyDetector
+from robot.core.urgency import Band, Reader, UrgencyDetector
 
 
 REMINDER_ANSWERS = {
@@ -180,12 +180,7 @@ class DialogueManager(CallTalk, CheckinTalk):
         urgency detector's verdict (it alone decides need_help)."""
         profile = self._conversation(person_id).profile
         result = self._understander.understand(text, profile.language, profile.contacts)
-        return with_urgency(result, self._assess(text, profile.language, result.help_share))
-
-    def _assess(self, text: str, language: str, help_share: float) -> Urgency:
-        """A language with no urgency data of its own is judged by every language's."""
-        code = language.split("-")[0].lower()
-        return self._urgency.assess(text, code if code in self._urgency.languages else None, help_share)
+        return with_urgency(result, self._urgency.assess(text, profile.language, result.help_share))
 
     def on_reminder_due(self, reminder_id: str, person_id: str, medication: str, dose: str, attempt: int,
                         now: dt.datetime) -> list[Effect]:

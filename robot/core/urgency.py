@@ -351,11 +351,12 @@ class UrgencyDetector:
         return frozenset(self._languages)
 
     def assess(self, text: str, language: str | None = None, help_share: float | None = None) -> Urgency:
-        """`language`: the speaker's (code or locale; None: every language counts as their own).
-        `help_share`: the understanding model's share of call-for-help neighbours, if it has one."""
+        """`language`: the speaker's (code or locale; None, or a language with no urgency data of its own:
+        every language counts as theirs). `help_share`: the understanding model's share of call-for-help
+        neighbours, if it has one."""
         own = _code(language) if language else None
-        if own is not None and own not in self._languages:
-            raise ValueError(f"no urgency data for language {language!r}; languages: {', '.join(sorted(self._languages))}")
+        if own not in self._languages:
+            own = None
         verdict = NO_URGENCY
         for code, detector in self._ordered(own):
             found = self._best(detector, text)

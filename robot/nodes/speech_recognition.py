@@ -34,9 +34,8 @@ from robot.core.endpointing import EndpointSettings, SpeechEnded, SpeechStarted
 from robot.core.grammar import context_phrases, normalised_phrases
 from robot.core.listening import BargeIn, Heard, ListenerEvent, ListenerSettings, NotUnderstood, Partial, Unheard
 from robot.core.profile import Home
-from robot.adapters.janome_reading import readers
-from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency
-from robot.core.urgency import Band, UrgencyDetector
+from robot.adapters.yaml_urgency import load_detector
+from robot.core.urgency import Band
 from robot.nodes.common import declare_profiles_dir, load_home_from_parameters
 from robot.nodes.convert.names import topic_id
 from robot.nodes.hearing import HearingWorker, RecogniserUsage, RobotSpeaking, Speaker, TimedRecognisers, TimingLog
@@ -72,7 +71,7 @@ class SpeechRecognitionNode(Node):
             profiles_dir = Path(self.get_parameter("profiles_dir").value)
         else:
             profiles_dir = declare_profiles_dir(self)
-        self._urgency = UrgencyDetector(load_urgency(profiles_dir / URGENCY_FOLDER), readers())
+        self._urgency = load_detector(profiles_dir)
         self._barge_in_pub = self.create_publisher(String, "~/barge_in", 10)
         self.create_subscription(SimulatedUtterance, "/sim/speech_in", self._on_utterance, RELIABLE_DEPTH)
         self.create_subscription(Bool, "/robot_speaking", self._on_robot_speaking, 10)
@@ -111,9 +110,7 @@ class SpeechRecognitionNode(Node):
     def _calls_for_help(self, utterance: SimulatedUtterance) -> bool:
         """Whether the urgency detector hears a call for help (sure or unsure) in the words: those are heard even
         while the robot speaks, and stop it, as a person talking over it is heard in audio mode."""
-        code = utterance.locale.split("-")[0].lower()
-        language = code if code in self._urgency.languages else None
-        return self._urgency.assess(utterance.text, language).band is not Band.NONE
+        return self._urgency.assess(utterance.text, utterance.locale).band is not Band.NONE
 
     def _finish_due_utterances(self) -> None:
         now = self.get_clock().now()

@@ -131,3 +131,9 @@ def test_calls_for_help_an_earlier_version_missed_are_heard(detector: UrgencyDet
 def test_everyday_remarks_that_only_sound_alarming_raise_nothing(detector: UrgencyDetector, language: str,
                                                                 text: str) -> None:
     assert detector.assess(text, language).band is Band.NONE
+
+
+def test_a_language_with_no_urgency_data_of_its_own_is_judged_by_every_languages() -> None:
+    detector = UrgencyDetector({"en": SMALL})
+    assert detector.assess("Help!", "fr-FR").band is Band.SURE
+    assert detector.assess("Help!", None).band is Band.SURE
