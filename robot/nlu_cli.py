@@ -68,7 +68,7 @@ def understood(understanding: Any, urgency: Any, text: str, language: str | None
 
     result = understanding.understand(text, language) if understanding is not None \
         else NluResult(text, NluIntent.OTHER, 0.0)
-    share = result.help_share if understanding is not None else None
+    share = result.help_probability if understanding is not None else None
     return with_urgency(result, urgency.assess(text, language, share))
 
 

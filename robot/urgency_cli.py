@@ -4,7 +4,7 @@
 
 Test sets are folders of <lang>.tsv files (text, lang, group, style, label, category; label urgent or
 not_urgent). `tests/data/urgency/heldout` (the default) is never used to tune the detector;
-`tests/data/urgency/dev` is the set the data was tuned on. An urgent line counts as caught when it is SURE or
+`profiles/urgency/examples/dev*` are the sets the data was tuned on and the help classifier learns from. An urgent line counts as caught when it is SURE or
 UNSURE (the robot alerts at once, or asks and alerts unless told no); a not-urgent line SURE is a false alarm,
 UNSURE a question asked for nothing.
 """
@@ -17,29 +17,15 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from robot.adapters.urgency_examples import Example, read_example_folder
 from robot.measures import peak_rss_mb, percentile
 from robot.paths import PROFILES_DIR, PROJECT_ROOT
 
 EXIT_BAD_INPUT = 2
 HELDOUT = PROJECT_ROOT / "tests" / "data" / "urgency" / "heldout"
-COLUMNS = ("text", "lang", "group", "style", "label", "category")
-LABELS = ("urgent", "not_urgent")
-
-
-@dataclass(frozen=True)
-class Line:
-    """One labelled utterance of a test set."""
-
-    text: str
-    language: str
-    group: str
-    style: str
-    urgent: bool
-    category: str
 
 
 def add_bench_urgency_parser(bench_subparsers: Any) -> None:
@@ -51,37 +37,14 @@ def add_bench_urgency_parser(bench_subparsers: Any) -> None:
                        help="folder of <lang>.tsv files (default: tests/data/urgency/heldout)")
     bench.add_argument("--lang", metavar="CODE", help="only this language's file")
     bench.add_argument("--no-model", action="store_true",
-                       help="the urgency data alone, without the understanding model's neighbours (fast)")
+                       help="the urgency data alone, without the understanding model's call-for-help classifier (fast)")
     bench.add_argument("--profiles-dir", type=Path, default=PROFILES_DIR, metavar="DIR")
     bench.add_argument("--models-dir", type=Path, metavar="DIR",
                        help="model folder (default: $CAREBOT_MODELS_DIR, else ~/.local/share/carebot/models)")
     bench.set_defaults(command=_bench_urgency)
 
 
-def read_lines(folder: Path, language: str | None = None) -> list[Line]:
-    """Every labelled line of the <lang>.tsv files in `folder` (comment lines start with #)."""
-    files = sorted(folder.glob(f"{language or '*'}.tsv"))
-    if not files:
-        raise ValueError(f"{folder}: no {language or '<lang>'}.tsv test files")
-    return [line for path in files for line in _read_file(path)]
-
-
-def _read_file(path: Path) -> list[Line]:
-    rows = [(n, row) for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if row.strip() and not row.startswith("#")]
-    if not rows or tuple(rows[0][1].split("\t")) != COLUMNS:
-        raise ValueError(f"{path}: expected a header line {' <tab> '.join(COLUMNS)}")
-    lines = []
-    for number, row in rows[1:]:
-        cells = row.split("\t")
-        if len(cells) != len(COLUMNS) or cells[4] not in LABELS or not cells[0].strip():
-            raise ValueError(f"{path}:{number}: expected {len(COLUMNS)} tab-separated cells with label "
-                             f"{' or '.join(LABELS)}, got {row!r}")
-        lines.append(Line(cells[0], cells[1], cells[2], cells[3], cells[4] == "urgent", cells[5]))
-    return lines
-
-
-def score(lines: Sequence[Line], bands: Sequence[str]) -> dict[str, Any]:
+def score(lines: Sequence[Example], bands: Sequence[str]) -> dict[str, Any]:
     """Recall (SURE or UNSURE), SURE recall, false alarms (SURE) and questions (UNSURE) on not-urgent lines,
     overall and per language, group, style and category; with every miss and false alarm listed."""
     pairs = list(zip(lines, bands))
@@ -97,7 +60,7 @@ def score(lines: Sequence[Line], bands: Sequence[str]) -> dict[str, Any]:
     return figures
 
 
-def _rates(pairs: Sequence[tuple[Line, str]]) -> dict[str, Any]:
+def _rates(pairs: Sequence[tuple[Example, str]]) -> dict[str, Any]:
     urgent = [band for line, band in pairs if line.urgent]
     calm = [band for line, band in pairs if not line.urgent]
     return {"urgent": len(urgent), "not_urgent": len(calm),
@@ -109,8 +72,8 @@ def _share(bands: Sequence[str], wanted: Sequence[str]) -> float | None:
     return round(sum(band in wanted for band in bands) / len(bands), 3) if bands else None
 
 
-def _grouped(pairs: Sequence[tuple[Line, str]], key: Callable[[Line], str]) -> dict[str, Any]:
-    groups: dict[str, list[tuple[Line, str]]] = defaultdict(list)
+def _grouped(pairs: Sequence[tuple[Example, str]], key: Callable[[Example], str]) -> dict[str, Any]:
+    groups: dict[str, list[tuple[Example, str]]] = defaultdict(list)
     for pair in pairs:
         groups[key(pair[0])].append(pair)
     return {name: _rates(members) for name, members in sorted(groups.items())}
@@ -120,7 +83,7 @@ def _bench_urgency(arguments: argparse.Namespace) -> int:
     from robot.nlu_cli import load_model, load_urgency, understand_all
 
     try:
-        lines = read_lines(arguments.testset, arguments.lang)
+        lines = read_example_folder(arguments.testset, arguments.lang)
         started = time.perf_counter()
         detector = load_urgency(arguments)
         understanding = None if arguments.no_model else load_model(arguments)

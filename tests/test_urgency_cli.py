@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from robot.urgency_cli import COLUMNS, read_lines, score
+from robot.adapters.urgency_examples import COLUMNS, read_example_folder
+from robot.urgency_cli import score
 
 HEADER = "\t".join(COLUMNS)
 
@@ -17,7 +18,7 @@ def test_calls_for_help_count_as_caught_when_sure_or_unsure_and_calm_lines_split
         "Help!\ten\tgb\tclean\turgent\tsummon", "i feel a bit dizzy\ten\tgb\tasr\turgent\tneuro",
         "my chest\ten\tgb\tclean\turgent\tpain", "that helps\ten\tgb\tclean\tnot_urgent\thelp_other_sense",
         "I fell last year\ten\tgb\tclean\tnot_urgent\tpast_or_other_person"]) + "\n", encoding="utf-8")
-    lines = read_lines(tmp_path, "en")
+    lines = read_example_folder(tmp_path, "en")
     figures = score(lines, ["sure", "unsure", "none", "sure", "unsure"])
     assert (figures["recall"], figures["sure_recall"]) == (round(2 / 3, 3), round(1 / 3, 3))
     assert (figures["false_alarm_rate"], figures["unsure_rate"]) == (0.5, 0.5)
@@ -28,4 +29,4 @@ def test_calls_for_help_count_as_caught_when_sure_or_unsure_and_calm_lines_split
 def test_a_malformed_line_is_named_with_its_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "es.tsv").write_text(HEADER + "\nsocorro\tes\tcastilian\tclean\tmaybe\tsummon\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"es\.tsv:2: expected 6 tab-separated cells with label urgent or not_urgent"):
-        read_lines(tmp_path)
+        read_example_folder(tmp_path)

@@ -3,7 +3,9 @@
 Exemplars of every language form one bank (the encoder is multilingual, so an English phrasing also helps a
 Polish resident); their embeddings are computed once at load. Per utterance: one encoder pass, cosine to every
 exemplar, the nearest ones go to the policy in robot/core/nlu.py. Mood is a small multinomial logistic
-regression on the emotion exemplars, fitted at load (deterministic, a fraction of a second).
+regression on the emotion exemplars, and the probability of a call for help a binary one on the labelled
+examples in profiles/urgency/examples (robot/adapters/help_classifier.py); both are fitted at load
+(deterministic, a fraction of a second once the embeddings are cached).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import numpy as np
 import yaml
 
 from robot.adapters.e5_encoder import MANIFEST_NAME, MODEL_DIR_NAME, E5Encoder, Encoder, ensure_model_dir
+from robot.adapters.help_classifier import HelpClassifier
+from robot.adapters.urgency_examples import Example, training_examples
 from robot.adapters.yaml_understanding import load_lexicons, read_phrases
 from robot.core.intents import IntentLabel
 from robot.core.nlu import (EMOTION_VALENCE, LanguageCues, Mood, Neighbour, NluIntent, NluResult, VotePolicy,
@@ -181,10 +185,11 @@ class _MoodModel:
 
 class EmbeddingUnderstanding:
     """The understanding model the dialogue calls: `understand(text, language, contacts) -> NluResult`, with
-    `help_share` (how many of the nearest exemplars are calls for help) for the urgency detector."""
+    `help_probability` for the urgency detector: the help classifier's, learnt from `help_examples`; without
+    examples, the share of calls for help among the nearest exemplars."""
 
     def __init__(self, encoder: Encoder, exemplars: Mapping[str, ExemplarSet],
-                 policy: VotePolicy = VotePolicy()) -> None:
+                 policy: VotePolicy = VotePolicy(), help_examples: Sequence[Example] = ()) -> None:
         self._encoder, self._exemplars, self._policy = encoder, dict(exemplars), policy
         texts = [(intent, text) for ex in exemplars.values() for intent, lines in ex.intents.items() for text in lines]
         feelings = [(label, text) for ex in exemplars.values() for label, lines in ex.emotions.items() for text in lines]
@@ -193,16 +198,20 @@ class EmbeddingUnderstanding:
         self._bank_intents = [intent for intent, _ in texts]
         self._bank = embedded[:len(texts)]
         self._mood = _MoodModel(embedded[len(texts):], [label for label, _ in feelings]) if feelings else None
+        self._help = HelpClassifier(encode_bank([example.text for example in help_examples]),
+                                    [example.urgent for example in help_examples]) if help_examples else None
         encoder.encode([WARM_UP])   # the first pass is several times slower (kernel set-up): not on a resident's turn
 
     @classmethod
     def load(cls, profiles_dir: Path, models_dir: Path | None = None, threads: int = 1) -> "EmbeddingUnderstanding":
-        """Exemplars from `profiles_dir/exemplars`, the encoder from `models_dir` (built there on first use;
-        default: $CAREBOT_MODELS_DIR or ~/.local/share/carebot/models)."""
+        """Exemplars from `profiles_dir/exemplars`, call-for-help examples from `profiles_dir/urgency/examples`,
+        the encoder from `models_dir` (built there on first use; default: $CAREBOT_MODELS_DIR or
+        ~/.local/share/carebot/models)."""
         exemplars = with_refinement_cues(load_exemplar_dir(profiles_dir / EXEMPLARS_FOLDER),
                                          profiles_dir / UNDERSTANDING_FOLDER)
         model_dir = ensure_model_dir(None if models_dir is None else models_dir / MODEL_DIR_NAME)
-        return cls(CachedEncoder(E5Encoder.load(model_dir, threads=threads), model_dir), exemplars)
+        return cls(CachedEncoder(E5Encoder.load(model_dir, threads=threads), model_dir), exemplars,
+                   help_examples=training_examples(profiles_dir))
 
     @property
     def languages(self) -> frozenset[str]:
@@ -212,7 +221,9 @@ class EmbeddingUnderstanding:
         """`language` is an ISO 639-1 code or a locale (en-GB); None: any of the exemplar languages."""
         cues = self._cues(language)
         embedding = self._encoder.encode([text])[0]
-        return understand(text, self._neighbours(embedding), cues, contacts, self._mood_of(embedding), self._policy)
+        help_probability = self._help.probability(embedding) if self._help is not None else None
+        return understand(text, self._neighbours(embedding), cues, contacts, self._mood_of(embedding), self._policy,
+                          help_probability)
 
     def _cues(self, language: str | None) -> list[LanguageCues]:
         """The resident's language first, then the others (help phrases are looked for in every language)."""
@@ -245,4 +256,5 @@ def result_json(result: NluResult) -> dict[str, Any]:
     return {"text": result.text, "intent": result.intent.value, "confidence": result.confidence,
             "slots": dict(result.slots), "mood": {"valence": result.mood.valence, "emotion": result.mood.emotion},
             "urgency": {"band": result.urgency.band.value, "category": result.urgency.category,
-                        "phrase": result.urgency.phrase, "reason": result.urgency.reason}}
+                        "phrase": result.urgency.phrase, "reason": result.urgency.reason,
+                        "model": result.help_probability}}

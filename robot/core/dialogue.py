@@ -180,7 +180,7 @@ class DialogueManager(CallTalk, CheckinTalk):
         urgency detector's verdict (it alone decides need_help)."""
         profile = self._conversation(person_id).profile
         result = self._understander.understand(text, profile.language, profile.contacts)
-        return with_urgency(result, self._urgency.assess(text, profile.language, result.help_share))
+        return with_urgency(result, self._urgency.assess(text, profile.language, result.help_probability))
 
     def on_reminder_due(self, reminder_id: str, person_id: str, medication: str, dose: str, attempt: int,
                         now: dt.datetime) -> list[Effect]:

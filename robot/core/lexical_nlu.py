@@ -50,16 +50,16 @@ class LexicalUnderstanding:
         return self._classifier.languages
 
     def understand(self, text: str, language: str | None = None, contacts: Sequence[Contact] = ()) -> NluResult:
-        """Calls for help are the urgency detector's to decide: a help phrase only sets `help_share` to 1."""
+        """Calls for help are the urgency detector's to decide: a help phrase only sets `help_probability` to 1."""
         code = self._language(language)
-        help_share = 1.0 if self._classifier.mentions(text, code, IntentLabel.NEED_HELP) else 0.0
+        help_probability = 1.0 if self._classifier.mentions(text, code, IntentLabel.NEED_HELP) else 0.0
         found = self._classifier.classify(text, code, ignore=frozenset({IntentLabel.NEED_HELP}))
         if found.intent is IntentLabel.SMALL_TALK and found.confidence <= LexicalIntentClassifier.NO_MATCH_CONFIDENCE:
-            return NluResult(text, NluIntent.OTHER, found.confidence, help_share=help_share)
+            return NluResult(text, NluIntent.OTHER, found.confidence, help_probability=help_probability)
         intent, refined = _LABELS[found.intent]
         slots = extract_slots(intent, text, self._cues[code], contacts) or dict(found.slots)
         return NluResult(text, intent, found.confidence, {**slots, **refined}, _MOODS.get(found.intent, NEUTRAL_MOOD),
-                         help_share=help_share)
+                         help_probability=help_probability)
 
     def _language(self, language: str | None) -> str:
         code = (language or "en").split("-")[0].split("_")[0].lower()

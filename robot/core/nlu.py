@@ -62,7 +62,7 @@ CUE_CONFIDENCE = 0.7         # a curated phrase decided against the neighbours (
 @dataclass(frozen=True)
 class NluResult:
     """What an utterance meant. `need_help` is the urgency detector's decision alone (robot/core/urgency.py):
-    an understanding model reports how much it thinks of a call for help in `help_share` (0..1) and votes
+    an understanding model reports how likely it thinks a call for help is in `help_probability` (0..1) and votes
     among the other intents; `with_urgency` then sets `urgency` and, when it is SURE, the need_help intent."""
 
     text: str
@@ -71,7 +71,7 @@ class NluResult:
     slots: dict[str, str] = field(default_factory=dict)
     mood: Mood = NEUTRAL_MOOD
     urgency: Urgency = NO_URGENCY
-    help_share: float = 0.0
+    help_probability: float = 0.0
 
 
 class Understander(Protocol):
@@ -207,11 +207,13 @@ def mood_from_probabilities(probabilities: Mapping[str, float]) -> Mood:
 
 def understand(text: str, neighbours: Sequence[Neighbour], cues: Sequence[LanguageCues],
                contacts: Sequence[Contact] = (), mood: Mood = NEUTRAL_MOOD,
-               policy: VotePolicy = VotePolicy()) -> NluResult:
+               policy: VotePolicy = VotePolicy(), help_probability: float | None = None) -> NluResult:
     """The decision of the neighbours. Calls for help are the urgency detector's to decide (with_urgency): the
-    neighbours' share of need_help is reported, and the others vote on the rest. Slots come from the first cues
+    model's `help_probability` (default: the neighbours' share of need_help) is reported, and the others vote on
+    the rest. Slots come from the first cues
     (put the resident's language first) that find any."""
-    help_share = shares(neighbours, policy).get(NluIntent.NEED_HELP, 0.0)
+    if help_probability is None:
+        help_probability = shares(neighbours, policy).get(NluIntent.NEED_HELP, 0.0)
     intent, confidence = vote([n for n in neighbours if n.intent is not NluIntent.NEED_HELP], policy)
     if cues:
         checked = checked_call_request(intent, text, cues[0], contacts, confidence)
@@ -219,7 +221,7 @@ def understand(text: str, neighbours: Sequence[Neighbour], cues: Sequence[Langua
     slots = next((found for c in cues if (found := extract_slots(intent, text, c, contacts))), {})
     if cues:
         slots.update(refinements(intent, text, cues[0], mood))
-    return NluResult(text, intent, confidence, slots, mood, help_share=round(help_share, 3))
+    return NluResult(text, intent, confidence, slots, mood, help_probability=round(help_probability, 3))
 
 
 def with_urgency(result: NluResult, urgency: Urgency) -> NluResult:

@@ -322,12 +322,13 @@ Reader = Callable[[str], str]
 
 @dataclass(frozen=True)
 class ModelPolicy:
-    """When the understanding model's neighbours alone make a call for help UNSURE: the share of the nearest
-    exemplars that are calls for help, when no word of the urgency data matched at all. 0.6 was chosen on the
-    development set (tests/data/urgency/dev): of the en, ja and ko lines no pattern matched, 2 in 218 not-urgent
-    ones reach it (0.5: 6)."""
+    """When the understanding model alone makes a call for help UNSURE: its probability that the utterance is a
+    call for help (robot/adapters/help_classifier.py), when no word of the urgency data matched at all. 0.8 was
+    chosen by leave-one-set-out cross-validation on the three development sets (profiles/urgency/examples,
+    2026-12-07): it asked about 22 of the 40 calls for help the patterns missed, and about 51 of 1,744
+    not-urgent lines (0.85: 18 and 33; 0.9: 14 and 21); a missed call for help costs more than a question."""
 
-    min_help_share: float = 0.6
+    ask_at: float = 0.8
 
 
 class UrgencyDetector:
@@ -350,10 +351,10 @@ class UrgencyDetector:
     def languages(self) -> frozenset[str]:
         return frozenset(self._languages)
 
-    def assess(self, text: str, language: str | None = None, help_share: float | None = None) -> Urgency:
+    def assess(self, text: str, language: str | None = None, help_probability: float | None = None) -> Urgency:
         """`language`: the speaker's (code or locale; None, or a language with no urgency data of its own:
-        every language counts as theirs). `help_share`: the understanding model's share of call-for-help
-        neighbours, if it has one."""
+        every language counts as theirs). `help_probability`: the understanding model's probability that this
+        is a call for help, if there is a model."""
         own = _code(language) if language else None
         if own not in self._languages:
             own = None
@@ -371,9 +372,9 @@ class UrgencyDetector:
             candidate = Urgency(band, found.category, found.phrase, reason)
             if _RANK[candidate.band] > _RANK[verdict.band] or (verdict is NO_URGENCY and candidate.reason):
                 verdict = candidate
-        if verdict.band is Band.NONE and not verdict.reason and help_share is not None \
-                and help_share >= self._model.min_help_share:
-            return Urgency(Band.UNSURE, "model", "", f"model: {help_share:.2f} of the nearest exemplars are calls for help")
+        if verdict.band is Band.NONE and not verdict.reason and help_probability is not None \
+                and help_probability >= self._model.ask_at:
+            return Urgency(Band.UNSURE, "model", "", f"model: a call for help with probability {help_probability:.2f}")
         return verdict
 
     def _ordered(self, own: str | None) -> list[tuple[str, _LanguageDetector]]:

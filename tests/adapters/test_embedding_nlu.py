@@ -28,7 +28,7 @@ def test_help_is_never_missed_on_the_urgent_part_of_the_test_set(understanding: 
 
 def test_the_vote_leaves_calls_for_help_to_the_urgency_detector(understanding: EmbeddingUnderstanding) -> None:
     result = understanding.understand("help me, I've fallen over", "en")
-    assert result.intent is not NluIntent.NEED_HELP and result.help_share > 0.5
+    assert result.intent is not NluIntent.NEED_HELP and result.help_probability > 0.5
 
 
 @pytest.mark.parametrize(("text", "language", "intent"), [
@@ -89,3 +89,12 @@ def test_a_file_named_for_another_language_is_refused(tmp_path: Path) -> None:
     path.write_text("language: en\n", encoding="utf-8")
     with pytest.raises(ExemplarError, match="language: expected 'es'"):
         load_exemplars(path)
+
+
+def test_the_projects_examples_teach_the_model_what_a_call_for_help_is_like(
+        understanding: EmbeddingUnderstanding) -> None:
+    """Phrasings of no example file: the classifier learnt from profiles/urgency/examples ranks them."""
+    calls = ["could somebody fetch a carer, I'm in a bad way", "something has gone badly wrong with my body"]
+    talk = ["I fancy a cup of tea and a biscuit", "my grandson plays football on Saturdays"]
+    assert min(understanding.understand(text, "en").help_probability for text in calls) > 0.5
+    assert max(understanding.understand(text, "en").help_probability for text in talk) < 0.2

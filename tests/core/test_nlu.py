@@ -55,7 +55,7 @@ def test_no_neighbours_means_other() -> None:
 def test_the_neighbours_never_decide_a_call_for_help_but_report_how_much_they_look_like_one() -> None:
     neighbours = near((NluIntent.NEED_HELP, 0.95), (NluIntent.NEED_HELP, 0.95), (NluIntent.CHAT, 0.90))
     result = understand("I've had a funny turn", neighbours, [EN])
-    assert result.intent is NluIntent.CHAT and result.help_share > 0.7
+    assert result.intent is NluIntent.CHAT and result.help_probability > 0.7
 
 
 def test_a_sure_urgency_verdict_makes_need_help_whatever_was_understood() -> None:

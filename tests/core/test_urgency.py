@@ -71,10 +71,10 @@ def test_a_sure_call_in_another_of_the_robots_languages_is_asked_about() -> None
     assert detector.assess("Help!", "en").band is Band.SURE
 
 
-def test_the_models_neighbours_alone_make_a_question_never_an_alert() -> None:
-    assert band("I've come over all peculiar", help_share=0.8) is Band.UNSURE
-    assert band("I've come over all peculiar", help_share=0.2) is Band.NONE
-    detector = UrgencyDetector({"en": SMALL}, model=ModelPolicy(min_help_share=0.9))
+def test_the_model_alone_makes_a_question_never_an_alert() -> None:
+    assert band("I've come over all peculiar", help_probability=0.8) is Band.UNSURE
+    assert band("I've come over all peculiar", help_probability=0.2) is Band.NONE
+    detector = UrgencyDetector({"en": SMALL}, model=ModelPolicy(ask_at=0.9))
     assert detector.assess("I've come over all peculiar", "en", 0.8).band is Band.NONE
 
 
