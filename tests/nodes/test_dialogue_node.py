@@ -139,8 +139,7 @@ def test_a_maybe_call_for_help_is_asked_about_then_alerted_when_no_answer_comes_
     say_to_robot(graph, "I feel a bit dizzy")
     assert graph.run_until(lambda: any(m.act == "help.ask" for m in spoken), 10.0)
     asked_at = Time.from_msg(next(m for m in spoken if m.act == "help.ask").header.stamp).nanoseconds * 1e-9
-    graph.advance(10.0)
-    assert alerts == [], "her answer time has not run out yet"
-    assert graph.run_until(lambda: bool(alerts), 20.0)
+    assert graph.run_until(lambda: bool(alerts), 30.0)
     assert [(a.category, a.severity) for a in alerts] == [("help_request", Alert.URGENT)]
-    assert Time.from_msg(alerts[0].header.stamp).nanoseconds * 1e-9 - asked_at >= 15.0
+    alerted_at = Time.from_msg(alerts[0].header.stamp).nanoseconds * 1e-9
+    assert alerted_at - asked_at >= 15.0, "not before her answer time has run out"
