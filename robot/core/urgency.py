@@ -71,7 +71,10 @@ class Where(str, Enum):
 
 class Effect(str, Enum):
     """What a context rule does to a match: rule it out, make it a question at most, or lower it one band
-    (rules that lower add up: "a bit dizzy yesterday" is lowered twice)."""
+    (rules that lower add up: "a bit dizzy yesterday" is lowered twice; but the rules that look at the whole
+    utterance, `where: sentence`, lower it one band together, so two unrelated remarks elsewhere in what a
+    resident said cannot silence a call for help: "the match was awful on the telly, but my chest is so tight"
+    stays a question)."""
 
     NONE = "none"
     UNSURE = "unsure"
@@ -276,15 +279,20 @@ class _LanguageDetector:
 
     def _judged(self, band: Band, place: "_Place") -> tuple[Band, str]:
         """The band after context rules, and which rules lowered it. NONE and UNSURE rules cap the band; each
-        LOWER rule that applies takes one band off."""
+        LOWER rule that applies takes one band off, except that sentence-wide LOWER rules take one off together."""
         reasons = []
+        lowered_by_sentence = False
         for context in self._contexts:
             if band is Band.NONE:
                 break
+            effect = context.rule.effect
+            sentence_wide = effect is Effect.LOWER and context.rule.where is Where.SENTENCE
+            if sentence_wide and lowered_by_sentence:
+                continue
             phrase = self._context_phrase(context, place)
             if not phrase:
                 continue
-            effect = context.rule.effect
+            lowered_by_sentence = lowered_by_sentence or sentence_wide
             lowered = _lowered(band) if effect is Effect.LOWER else min(band, Band(effect.value), key=_RANK.__getitem__)
             if lowered is not band:
                 band = lowered

@@ -65,6 +65,16 @@ def test_lowering_rules_add_up_and_capping_rules_cap() -> None:
     assert band("I've fallen, but I'm fine") is Band.UNSURE       # capped by a rule anywhere in the utterance
 
 
+def test_remarks_elsewhere_in_the_utterance_lower_a_call_for_help_once_together() -> None:
+    elsewhere = (ContextRule("sport", Effect.LOWER, Where.SENTENCE, ("the match",)),
+                 ContextRule("telly", Effect.LOWER, Where.SENTENCE, ("on the telly",)))
+    data = UrgencyLanguage("en", Matching.WORDS, sure={"fall": ("{i} ~ fallen",)}, words={"i": ("i've",)},
+                           contexts=(*elsewhere, ContextRule("recent past", Effect.LOWER, Where.CLAUSE,
+                                                             ("this morning",))))
+    assert band("I've fallen. The match on the telly was awful.", data) is Band.UNSURE
+    assert band("I've fallen this morning. The match on the telly was awful.", data) is Band.NONE
+
+
 def test_a_sure_call_in_another_of_the_robots_languages_is_asked_about() -> None:
     detector = UrgencyDetector({"en": SMALL, "ja": WRITTEN_WITHOUT_SPACES}, readers())
     assert detector.assess("Help!", "ja").band is Band.UNSURE
