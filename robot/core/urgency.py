@@ -142,9 +142,9 @@ class PatternCompiler:
         end = len(tokens) > int(start) and tokens[-1] == "$"
         tokens = tokens[int(start):len(tokens) - int(end)]
         segments = " ".join(tokens).split("~")
-        if not tokens or any(not segment.strip() for segment in segments) or {"^", "$"} & set(tokens):
+        if not tokens or any(not segment.strip() for segment in segments) or any("^" in t or "$" in t for t in tokens):
             raise PatternError(f"{where}: {pattern!r}: a pattern needs words, '~' only between them, "
-                               "'^' only first and '$' only last")
+                               "'^' only first and '$' only last, each a word of its own (not inside an alternative)")
         body = self._segment(segments[0], where, pattern)
         for index, segment in enumerate(segments[1:]):
             body += self._gap(index) + self._segment(segment, where, pattern)

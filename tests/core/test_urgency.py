@@ -95,7 +95,8 @@ def test_languages_written_without_spaces_match_inside_words_and_on_their_readin
     assert band("胸は痛くない", WRITTEN_WITHOUT_SPACES) is Band.NONE
 
 
-@pytest.mark.parametrize("pattern", ["~ fallen", "fallen ~", "{nothing} here", "help || me", "help ^"])
+@pytest.mark.parametrize("pattern", ["~ fallen", "fallen ~", "{nothing} here", "help || me", "help ^",
+                                     "help $|me", "me|^ help"])
 def test_a_bad_pattern_is_refused_with_what_is_wrong(pattern: str) -> None:
     with pytest.raises(PatternError, match="sure.fall"):
         PatternCompiler(SMALL).compile(pattern, "sure.fall")
