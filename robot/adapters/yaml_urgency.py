@@ -82,6 +82,7 @@ def _language(content: Mapping[str, Any]) -> UrgencyLanguage:
         sure=_table(content["sure"]), unsure=_table(content.get("unsure", {})),
         words=_table(content.get("words", {})), harmless=tuple(content.get("harmless", [])),
         contexts=contexts, clause_breaks=tuple(content.get("clause_breaks", [])),
+        fillers=tuple(content.get("fillers", [])),
         gap=content.get("gap", 3), reading=content.get("reading", False))
 
 

@@ -105,6 +105,7 @@ class UrgencyLanguage:
     harmless: tuple[str, ...] = ()
     contexts: tuple[ContextRule, ...] = ()
     clause_breaks: tuple[str, ...] = ()
+    fillers: tuple[str, ...] = ()                  # hesitation words left out before matching (um, er)
     gap: int = 3
     reading: bool = False                          # also match the text's phonetic reading (Japanese kana)
 
@@ -115,11 +116,13 @@ class PatternError(ValueError):
 
 _FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
 _KATAKANA = range(0x30A1, 0x30F7)
+_EDGE_APOSTROPHE = re.compile(r"(?<![^\W_])'|'(?![^\W_])")
 
 
 def fold(text: str) -> str:
-    """normalise(), then letters recognisers and hurried typing drop (Polish ł) and katakana as hiragana."""
-    folded = normalise(text).translate(_FOLD)
+    """normalise(), then letters recognisers and hurried typing drop (Polish ł), katakana as hiragana, and
+    apostrophes that mark a dropped sound at a word's edge (han', las', 'elp) left out; can't keeps its own."""
+    folded = _EDGE_APOSTROPHE.sub("", normalise(text).translate(_FOLD))
     return "".join(chr(ord(ch) - 0x60) if ord(ch) in _KATAKANA else ch for ch in folded)
 
 
@@ -238,6 +241,7 @@ class _LanguageDetector:
         self._contexts = [_Context(rule, tuple(compiler.compile(p, f"contexts.{rule.name}") for p in rule.phrases))
                           for rule in data.contexts]
         self._breaks = [compiler.compile(p, "clause_breaks") for p in data.clause_breaks]
+        self._fillers = frozenset(fold(filler) for filler in data.fillers)
 
     def clauses(self, text: str) -> list[str]:
         """The text cut at punctuation and clause-break words, each part folded (and masked)."""
@@ -250,8 +254,10 @@ class _LanguageDetector:
         return [self._mask(clause) for clause in clauses if clause]
 
     def _prepare(self, text: str) -> str:
-        folded = fold(text)
-        return folded if self._spaced else folded.replace(" ", "")   # ANYWHERE: spacing is not trusted
+        """Folded, without hesitation words ("floor um can't" is "floor can't"), and for ANYWHERE matching
+        without spaces (spacing is not trusted); fillers go as whole words, before spaces are dropped."""
+        words = [word for word in fold(text).split() if word not in self._fillers]
+        return " ".join(words) if self._spaced else "".join(words)
 
     def _mask(self, clause: str) -> str:
         for regex in self._harmless:

@@ -75,6 +75,15 @@ def test_remarks_elsewhere_in_the_utterance_lower_a_call_for_help_once_together(
     assert band("I've fallen this morning. The match on the telly was awful.", data) is Band.NONE
 
 
+def test_hesitations_and_dropped_sounds_do_not_hide_a_call_for_help() -> None:
+    data = UrgencyLanguage("en", Matching.WORDS, sure={"fall": ("can't get up|cyaan get up",)},
+                           fillers=("um", "er"))
+    assert band("I can't um er get up", data) is Band.SURE
+    assert band("'elp mi", UrgencyLanguage("en", Matching.WORDS, sure={"summon": ("elp mi",)})) is Band.SURE
+    assert band("mi cyaan' get up", data) is Band.SURE
+    assert band("I can't umbrella get up", data) is Band.NONE      # only whole filler words go
+
+
 def test_a_sure_call_in_another_of_the_robots_languages_is_asked_about() -> None:
     detector = UrgencyDetector({"en": SMALL, "ja": WRITTEN_WITHOUT_SPACES}, readers())
     assert detector.assess("Help!", "ja").band is Band.UNSURE
