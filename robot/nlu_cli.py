@@ -58,7 +58,10 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 def load_model(arguments: argparse.Namespace) -> Any:
     from robot.adapters.embedding_nlu import EmbeddingUnderstanding
 
-    return EmbeddingUnderstanding.load(arguments.profiles_dir, arguments.models_dir)
+    model = EmbeddingUnderstanding.load(arguments.profiles_dir, arguments.models_dir)
+    for problem in model.problems:
+        print(f"carebot: {problem}", file=sys.stderr)
+    return model
 
 
 def understood(understanding: Any, urgency: Any, text: str, language: str | None) -> Any:

@@ -189,7 +189,8 @@ class EmbeddingUnderstanding:
     examples, the share of calls for help among the nearest exemplars."""
 
     def __init__(self, encoder: Encoder, exemplars: Mapping[str, ExemplarSet],
-                 policy: VotePolicy = VotePolicy(), help_examples: Sequence[Example] = ()) -> None:
+                 policy: VotePolicy = VotePolicy(), help_examples: Sequence[Example] = (),
+                 problems: Sequence[str] = ()) -> None:
         self._encoder, self._exemplars, self._policy = encoder, dict(exemplars), policy
         texts = [(intent, text) for ex in exemplars.values() for intent, lines in ex.intents.items() for text in lines]
         feelings = [(label, text) for ex in exemplars.values() for label, lines in ex.emotions.items() for text in lines]
@@ -198,8 +199,14 @@ class EmbeddingUnderstanding:
         self._bank_intents = [intent for intent, _ in texts]
         self._bank = embedded[:len(texts)]
         self._mood = _MoodModel(embedded[len(texts):], [label for label, _ in feelings]) if feelings else None
-        self._help = HelpClassifier(encode_bank([example.text for example in help_examples]),
-                                    [example.urgent for example in help_examples]) if help_examples else None
+        labels = [example.urgent for example in help_examples]
+        learnable = any(labels) and not all(labels)
+        self._help = HelpClassifier(encode_bank([example.text for example in help_examples]), labels) \
+            if learnable else None
+        if help_examples and not learnable:
+            problems = [*problems, "help classifier: the examples need both calls for help and other talk; "
+                                   "using the share of calls for help among the nearest exemplars instead"]
+        self.problems = tuple(problems)     # what was left out at load (a malformed examples file): to be logged
         encoder.encode([WARM_UP])   # the first pass is several times slower (kernel set-up): not on a resident's turn
 
     @classmethod
@@ -210,8 +217,9 @@ class EmbeddingUnderstanding:
         exemplars = with_refinement_cues(load_exemplar_dir(profiles_dir / EXEMPLARS_FOLDER),
                                          profiles_dir / UNDERSTANDING_FOLDER)
         model_dir = ensure_model_dir(None if models_dir is None else models_dir / MODEL_DIR_NAME)
+        examples, problems = training_examples(profiles_dir)
         return cls(CachedEncoder(E5Encoder.load(model_dir, threads=threads), model_dir), exemplars,
-                   help_examples=training_examples(profiles_dir))
+                   help_examples=examples, problems=problems)
 
     @property
     def languages(self) -> frozenset[str]:

@@ -36,11 +36,18 @@ def read_example_folder(folder: Path, language: str | None = None) -> list[Examp
     return [example for path in files for example in read_example_file(path)]
 
 
-def training_examples(profiles_dir: Path) -> list[Example]:
-    """Every example under `profiles_dir/urgency/examples/` (any depth): what the help classifier learns from.
-    Empty when the folder does not exist."""
-    folder = profiles_dir / EXAMPLES_FOLDER
-    return [example for path in sorted(folder.rglob("*.tsv")) for example in read_example_file(path)]
+def training_examples(profiles_dir: Path) -> tuple[list[Example], list[str]]:
+    """Every example under `profiles_dir/urgency/examples/` (any depth): what the help classifier learns from,
+    and a problem (file:line: what is wrong) for each file left out because it is malformed: a typo in a
+    teaching file must not stop the robot. Nothing when the folder does not exist."""
+    examples: list[Example] = []
+    problems: list[str] = []
+    for path in sorted((profiles_dir / EXAMPLES_FOLDER).rglob("*.tsv")):
+        try:
+            examples += read_example_file(path)
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            problems.append(f"left out: {error}")
+    return examples, problems
 
 
 def read_example_file(path: Path) -> list[Example]:

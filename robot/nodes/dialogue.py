@@ -64,8 +64,10 @@ ENGAGEMENT_QOS = LATCHED
 UNDERSTANDERS = ("embedding", "lexical")
 
 
-def load_understander(kind: str, profiles_dir: Path, models_dir: str, lexical: Understander) -> Understander:
-    """The understanding model the parameter names; `lexical` is the curated-phrase one, already loaded."""
+def load_understander(kind: str, profiles_dir: Path, models_dir: str, lexical: Understander,
+                      report: Callable[[str], None]) -> Understander:
+    """The understanding model the parameter names; `lexical` is the curated-phrase one, already loaded.
+    `report` gets what the model left out at load (a malformed examples file)."""
     if kind == "lexical":
         return lexical
     if kind != "embedding":
@@ -73,7 +75,10 @@ def load_understander(kind: str, profiles_dir: Path, models_dir: str, lexical: U
                          f"got {kind!r}")
     from robot.adapters.embedding_nlu import EmbeddingUnderstanding   # torch: only when asked for
 
-    return EmbeddingUnderstanding.load(profiles_dir, Path(models_dir) if models_dir else None)
+    model = EmbeddingUnderstanding.load(profiles_dir, Path(models_dir) if models_dir else None)
+    for problem in model.problems:
+        report(problem)
+    return model
 
 
 class UnderstandingWorker:
@@ -148,7 +153,7 @@ class DialogueNode(Node):
         self._messages_dir = Path(declare(self, "messages_dir", str(RUNS_DIR / "messages"),
                                           "folder for recorded messages to family (WAV)", read_only=True))
         self._fallback = load_lexical_understanding(profiles_dir / "understanding")
-        understander = load_understander(kind, profiles_dir, models_dir, self._fallback)
+        understander = load_understander(kind, profiles_dir, models_dir, self._fallback, self.get_logger().error)
         self._manager = DialogueManager(home, load_phrase_bank(profiles_dir), understander, policy,
                                         facts=self._facts.load(), plans=self._plans.load(),
                                         checkins_done=self._checkin_log.load(), readers=readers())

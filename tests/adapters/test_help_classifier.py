@@ -48,5 +48,16 @@ def test_examples_are_read_from_every_set_under_the_examples_folder(tmp_path: Pa
         folder = tmp_path / "urgency" / "examples" / name
         folder.mkdir(parents=True)
         (folder / "en.tsv").write_text(f"# {name}\n{header}\n{line}\n", encoding="utf-8")
-    assert [(e.text, e.urgent) for e in training_examples(tmp_path)] == [("Help!", True), ("lovely weather", False)]
-    assert training_examples(tmp_path / "nowhere") == []
+    examples, problems = training_examples(tmp_path)
+    assert [(e.text, e.urgent) for e in examples] == [("Help!", True), ("lovely weather", False)] and problems == []
+    assert training_examples(tmp_path / "nowhere") == ([], [])
+
+
+def test_a_malformed_examples_file_is_left_out_and_named_with_its_line(tmp_path: Path) -> None:
+    folder = tmp_path / "urgency" / "examples" / "staff"
+    folder.mkdir(parents=True)
+    (folder / "en.tsv").write_text("\t".join(COLUMNS) + "\nHelp!\ten\tgb\tclean\turgent\tsummon\n", encoding="utf-8")
+    (folder / "es.tsv").write_text("\t".join(COLUMNS) + "\nsocorro\tes\turgent\n", encoding="utf-8")
+    examples, problems = training_examples(tmp_path)
+    assert [e.text for e in examples] == ["Help!"]
+    assert len(problems) == 1 and "es.tsv:2: expected 6 tab-separated cells" in problems[0]
