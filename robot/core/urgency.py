@@ -74,7 +74,8 @@ class Effect(str, Enum):
     (rules that lower add up: "a bit dizzy yesterday" is lowered twice; but the rules that look at the whole
     utterance, `where: sentence`, lower it one band together, so two unrelated remarks elsewhere in what a
     resident said cannot silence a call for help: "the match was awful on the telly, but my chest is so tight"
-    stays a question)."""
+    stays a question). The same holds for a sentence-wide rule that rules out or caps when its phrase is only in
+    another clause: there it lowers, together with the others."""
 
     NONE = "none"
     UNSURE = "unsure"
@@ -291,7 +292,7 @@ class _LanguageDetector:
         for context in self._contexts:
             if band is Band.NONE:
                 break
-            effect = context.rule.effect
+            effect = self._effect(context, place)
             sentence_wide = effect is Effect.LOWER and context.rule.where is Where.SENTENCE
             if sentence_wide and lowered_by_sentence:
                 continue
@@ -304,6 +305,15 @@ class _LanguageDetector:
                 band = lowered
                 reasons.append(f"{context.rule.name}: {phrase!r}")
         return band, "; ".join(reasons)
+
+    def _effect(self, context: _Context, place: "_Place") -> Effect:
+        """A sentence-wide rule that rules out or caps acts so only when its phrase is in the match's own clause;
+        said only in another clause it lowers (a story on the telly, then "I've fallen and can't get up")."""
+        rule = context.rule
+        if rule.where is not Where.SENTENCE or rule.effect is Effect.LOWER:
+            return rule.effect
+        own_clause = _Place(place.clause, place.start, place.end, place.gaps, ())
+        return rule.effect if self._context_phrase(context, own_clause) else Effect.LOWER
 
     def _context_phrase(self, context: _Context, place: "_Place") -> str:
         before, after = place.clause[:place.start], place.clause[place.end:]

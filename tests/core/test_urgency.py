@@ -75,6 +75,13 @@ def test_remarks_elsewhere_in_the_utterance_lower_a_call_for_help_once_together(
     assert band("I've fallen this morning. The match on the telly was awful.", data) is Band.NONE
 
 
+def test_a_rule_that_rules_out_only_lowers_from_another_clause() -> None:
+    data = UrgencyLanguage("en", Matching.WORDS, sure={"fall": ("{i} ~ fallen",)}, words={"i": ("i've",)},
+                           contexts=(ContextRule("the telly", Effect.NONE, Where.SENTENCE, ("on the telly",)),))
+    assert band("A man on the telly said I've fallen", data) is Band.NONE
+    assert band("It was on the telly. I've fallen!", data) is Band.UNSURE
+
+
 def test_hesitations_and_dropped_sounds_do_not_hide_a_call_for_help() -> None:
     data = UrgencyLanguage("en", Matching.WORDS, sure={"fall": ("can't get up|cyaan get up",)},
                            fillers=("um", "er"))
