@@ -198,11 +198,16 @@ class _Document:
         return mapping
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader in C (libyaml) when the wheel has it: the urgency files are thousands of lines, read at
+every profile load; nodes and marks (line numbers) are the same as the pure-Python loader's."""
+
+
 def _read(path: Path, kind: str) -> tuple[_Document, Any]:
     """The document and its content; problems reading it are in document.errors (content None)."""
     document = _Document(shown(path), kind in _SOURCE_TEXT_KINDS)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         expected = f"valid YAML ({exc.problem}; text with {{, }}, : or # needs double quotes)"

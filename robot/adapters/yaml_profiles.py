@@ -28,6 +28,7 @@ from robot.core.acts import ACTS, min_variants
 from robot.core.checkins import INSTRUMENTS
 from robot.core.medication import DoseTime, MedicationEntry
 from robot.core.phrases import OPTIONAL_WORDS, REQUIRED_WORDS, LanguagePhrases, PhraseBank, template_slots
+from robot.adapters.profile_schema import SAFE_LOADER
 from robot.adapters.yaml_urgency import URGENCY_FOLDER, load_urgency_folder
 from robot.core.urgency import UrgencyLanguage
 from robot.core.profile import (
@@ -92,7 +93,7 @@ class _Reader:
 
     def root(self) -> Node | None:
         try:
-            node = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            node = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
@@ -805,7 +806,7 @@ def write_resident_copy(source: Path, target_dir: Path, new_id: str) -> Path:
     if not PERSON_ID.fullmatch(new_id):
         raise ProfileError(_shown(source), "id", "a pseudonymous id: r- and 6 lowercase hex digits", got=repr(new_id))
     text = source.read_text(encoding="utf-8")
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yaml.compose(text, Loader=SAFE_LOADER)
     id_node = next((value for key, value in root.value if key.value == "id"), None) \
         if isinstance(root, MappingNode) else None
     if not isinstance(id_node, ScalarNode):

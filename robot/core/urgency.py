@@ -18,6 +18,7 @@ helps") are masked before anything else is matched. The longest unruled match de
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,10 @@ def fold(text: str) -> str:
     return "".join(chr(ord(ch) - 0x60) if ord(ch) in _KATAKANA else ch for ch in folded)
 
 
+_regex = functools.lru_cache(maxsize=50_000)(re.compile)
+"""Compiled patterns by their source: the thousands of patterns of the urgency files are compiled once per
+process, not again at every profile load (validation, the dialogue, each reload)."""
+
 _CLAUSE_PUNCTUATION = re.compile(r"[.!?;:,。、！？，；…\n]+|\s[-–—]\s")
 
 
@@ -136,6 +141,7 @@ class PatternCompiler:
     def __init__(self, data: UrgencyLanguage) -> None:
         self._data = data
         self._spaced = data.matching is Matching.WORDS
+        self._lists: dict[str, str] = {}          # {name} -> its alternation, built once per compiler
 
     def compile(self, pattern: str, where: str) -> re.Pattern[str]:
         """A pattern is segments joined by `~` gaps; a segment is alternatives split by `|`; an alternative is
@@ -154,7 +160,7 @@ class PatternCompiler:
             body += self._gap(index) + self._segment(segment, where, pattern)
         if self._spaced:
             body = rf"(?<![^ ]){body}(?![^ ])"
-        return re.compile(("^" if start else "") + body + ("$" if end else ""))
+        return _regex(("^" if start else "") + body + ("$" if end else ""))
 
     def _gap(self, index: int) -> str:
         """Skipped words are a named group (gap0, gap1...): context rules look inside them too ("I have not
@@ -177,7 +183,10 @@ class PatternCompiler:
             if name not in self._data.words:
                 known = ", ".join(sorted(self._data.words)) or "none"
                 raise PatternError(f"{where}: {pattern!r}: no word list {{{name}}} (lists: {known})")
-            return "(?:" + "|".join(self._phrase(p) for p in sorted(self._data.words[name], key=len, reverse=True)) + ")"
+            if name not in self._lists:
+                phrases = sorted(self._data.words[name], key=len, reverse=True)
+                self._lists[name] = "(?:" + "|".join(self._phrase(p) for p in phrases) + ")"
+            return self._lists[name]
         return self._phrase(word)
 
     def _phrase(self, phrase: str) -> str:
