@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from robot.adapters.labelled_tsv import Labelled, read_rows
 from robot.measures import peak_rss_mb, percentile
 from robot.paths import PROFILES_DIR, PROJECT_ROOT
 
@@ -121,13 +122,9 @@ def _nlu(arguments: argparse.Namespace) -> int:
 
 
 @dataclass(frozen=True)
-class Example:
-    """One labelled test utterance."""
+class Example(Labelled):
+    """One labelled test utterance: its intent and slots."""
 
-    text: str
-    language: str
-    group: str
-    style: str
     intent: str
     slots: dict[str, str]
 
@@ -136,20 +133,11 @@ def read_testset(path: Path) -> list[Example]:
     """The labelled TSV (comment lines start with #, then a header line with TESTSET_COLUMNS)."""
     from robot.core.nlu import NluIntent
 
-    lines = [(n, line.rstrip("\n")) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if line.strip() and not line.startswith("#")]
-    if not lines or tuple(lines[0][1].split("\t")) != TESTSET_COLUMNS:
-        raise ValueError(f"{path}: expected a header line {' <tab> '.join(TESTSET_COLUMNS)}")
     labels = {intent.value for intent in NluIntent}
-    examples = []
-    for number, line in lines[1:]:
-        cells = line.split("\t")
-        if len(cells) != len(TESTSET_COLUMNS) or cells[4] not in labels or not cells[0]:
-            raise ValueError(f"{path}:{number}: expected {len(TESTSET_COLUMNS)} tab-separated cells with a known "
-                             f"intent ({', '.join(sorted(labels))}), got {line!r}")
-        slots = dict(pair.split("=", 1) for pair in cells[5].split(";") if "=" in pair)
-        examples.append(Example(cells[0], cells[1], cells[2], cells[3], cells[4], slots))
-    return examples
+    rows = read_rows(path, TESTSET_COLUMNS, lambda cells: cells[4] in labels,
+                     f"a known intent ({', '.join(sorted(labels))})")
+    return [Example(cells[0], cells[1], cells[2], cells[3], cells[4],
+                    dict(pair.split("=", 1) for pair in cells[5].split(";") if "=" in pair)) for cells in rows]
 
 
 def _bench_nlu(arguments: argparse.Namespace) -> int:

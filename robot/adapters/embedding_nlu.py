@@ -199,13 +199,14 @@ class EmbeddingUnderstanding:
         self._bank_intents = [intent for intent, _ in texts]
         self._bank = embedded[:len(texts)]
         self._mood = _MoodModel(embedded[len(texts):], [label for label, _ in feelings]) if feelings else None
-        labels = [example.urgent for example in help_examples]
-        learnable = any(labels) and not all(labels)
-        self._help = HelpClassifier(encode_bank([example.text for example in help_examples]), labels) \
-            if learnable else None
-        if help_examples and not learnable:
-            problems = [*problems, "help classifier: the examples need both calls for help and other talk; "
-                                   "using the share of calls for help among the nearest exemplars instead"]
+        self._help: HelpClassifier | None = None
+        if help_examples:
+            try:
+                self._help = HelpClassifier(encode_bank([example.text for example in help_examples]),
+                                            [example.urgent for example in help_examples])
+            except ValueError as error:
+                problems = [*problems, f"help classifier: {error}; using the share of calls for help among the "
+                                       "nearest exemplars instead"]
         self.problems = tuple(problems)     # what was left out at load (a malformed examples file): to be logged
         encoder.encode([WARM_UP])   # the first pass is several times slower (kernel set-up): not on a resident's turn
 

@@ -11,19 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from robot.adapters.labelled_tsv import Labelled, read_rows
+
 COLUMNS = ("text", "lang", "group", "style", "label", "category")
 LABELS = ("urgent", "not_urgent")
 EXAMPLES_FOLDER = Path("urgency") / "examples"
 
 
 @dataclass(frozen=True)
-class Example:
-    """One labelled utterance."""
+class Example(Labelled):
+    """One labelled utterance: a call for help or not, and its kind."""
 
-    text: str
-    language: str
-    group: str
-    style: str
     urgent: bool
     category: str
 
@@ -52,15 +50,5 @@ def training_examples(profiles_dir: Path) -> tuple[list[Example], list[str]]:
 
 def read_example_file(path: Path) -> list[Example]:
     """The lines of one file (comment lines start with #); ValueError naming file and line on a bad one."""
-    rows = [(number, row) for number, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if row.strip() and not row.startswith("#")]
-    if not rows or tuple(rows[0][1].split("\t")) != COLUMNS:
-        raise ValueError(f"{path}: expected a header line {' <tab> '.join(COLUMNS)}")
-    examples = []
-    for number, row in rows[1:]:
-        cells = row.split("\t")
-        if len(cells) != len(COLUMNS) or cells[4] not in LABELS or not cells[0].strip():
-            raise ValueError(f"{path}:{number}: expected {len(COLUMNS)} tab-separated cells with label "
-                             f"{' or '.join(LABELS)}, got {row!r}")
-        examples.append(Example(cells[0], cells[1], cells[2], cells[3], cells[4] == "urgent", cells[5]))
-    return examples
+    rows = read_rows(path, COLUMNS, lambda cells: cells[4] in LABELS, f"label {' or '.join(LABELS)}")
+    return [Example(cells[0], cells[1], cells[2], cells[3], cells[4] == "urgent", cells[5]) for cells in rows]

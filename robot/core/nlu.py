@@ -210,8 +210,7 @@ def understand(text: str, neighbours: Sequence[Neighbour], cues: Sequence[Langua
                policy: VotePolicy = VotePolicy(), help_probability: float | None = None) -> NluResult:
     """The decision of the neighbours. Calls for help are the urgency detector's to decide (with_urgency): the
     model's `help_probability` (default: the neighbours' share of need_help) is reported, and the others vote on
-    the rest. Slots come from the first cues
-    (put the resident's language first) that find any."""
+    the rest. Slots come from the first cues (put the resident's language first) that find any."""
     if help_probability is None:
         help_probability = shares(neighbours, policy).get(NluIntent.NEED_HELP, 0.0)
     intent, confidence = vote([n for n in neighbours if n.intent is not NluIntent.NEED_HELP], policy)
